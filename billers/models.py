@@ -1,0 +1,405 @@
+"""The configuration model of the hub: billers and everything a Solutions
+Engineer sets up for one, plus the invoices and customer records that RTDR and
+invoice files bring in."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, Value, When
+from simple_history.models import HistoricalRecords
+
+from icintegrations.fields import EncryptedTextField
+
+
+class Partner(models.TextChoices):
+    """Which connector serves a biller (the Integration name of setting 131)."""
+
+    CITIZENSERVE = "CitizenServe", "CitizenServe"
+    IMT = "IMT", "IMT"
+
+
+class Environment(models.TextChoices):
+    TEST = "test", "Test"
+    PROD = "prod", "Production"
+
+
+class Biller(models.Model):
+    bid = models.PositiveIntegerField("BID", unique=True)
+    name = models.CharField(max_length=200)
+    biller_guid = models.UUIDField("BillerGuid", unique=True, default=uuid.uuid4)
+    partner = models.CharField(max_length=32, choices=Partner.choices)
+    environment = models.CharField(
+        max_length=8, choices=Environment.choices, default=Environment.TEST
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["bid"]
+
+    def __str__(self):
+        return f"{self.bid} {self.name}"
+
+
+class SettingKind(models.TextChoices):
+    URL = "url", "URL"
+    SECRET = "secret", "Secret"
+    TEXT = "text", "Text"
+    LIST = "list", "Pipe-separated list"
+    JSON = "json", "JSON"
+
+
+class SettingDefinition(models.Model):
+    """One entry of the Advanced Settings catalog (a data migration fills it)."""
+
+    id = models.PositiveIntegerField("setting ID", primary_key=True)
+    description = models.CharField(max_length=200)
+    unique_per_biller = models.BooleanField(default=True)
+    kind = models.CharField(max_length=8, choices=SettingKind.choices)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "advanced setting (catalog)"
+        verbose_name_plural = "advanced settings (catalog)"
+
+    def __str__(self):
+        return f"{self.id} {self.description}"
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == SettingKind.SECRET
+
+
+class BillerSetting(models.Model):
+    """A biller's value of one Advanced Setting.
+
+    Plain values live in `value`; secret ones only in `secret`, encrypted, and
+    are never shown, logged or kept in the history (only when they changed).
+    """
+
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="settings")
+    setting = models.ForeignKey(SettingDefinition, on_delete=models.PROTECT)
+    value = models.TextField(blank=True)
+    secret = EncryptedTextField(blank=True, null=True)
+    secret_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(
+        excluded_fields=["secret"],
+        verbose_name="setting change",
+        verbose_name_plural="setting changes (audit)",
+    )
+
+    class Meta:
+        ordering = ["biller", "setting"]
+        constraints = [
+            models.UniqueConstraint(fields=["biller", "setting"], name="uniq_biller_setting"),
+        ]
+
+    def __str__(self):
+        return f"Setting {self.setting_id} of biller {self.biller_id}"
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret)
+
+    def clean(self):
+        from billers.validators import validate_setting_value
+
+        if self.setting_id is None:
+            return
+        if self.setting.is_secret:
+            if self.value:
+                raise ValidationError({"value": "A secret setting keeps its value encrypted."})
+        else:
+            validate_setting_value(self.setting, self.value)
+
+
+class IntegrationOption(models.Model):
+    """A numbered On/Off integration option (a catalog apart from the settings)."""
+
+    id = models.PositiveIntegerField("option ID", primary_key=True)
+    description = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.id} {self.description}"
+
+
+class BillerOption(models.Model):
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="options")
+    option = models.ForeignKey(IntegrationOption, on_delete=models.PROTECT)
+    enabled = models.BooleanField("On", default=False)
+
+    history = HistoricalRecords(
+        verbose_name="option change", verbose_name_plural="option changes (audit)"
+    )
+
+    class Meta:
+        ordering = ["biller", "option"]
+        constraints = [
+            models.UniqueConstraint(fields=["biller", "option"], name="uniq_biller_option"),
+        ]
+
+    def __str__(self):
+        return f"Option {self.option_id} {'On' if self.enabled else 'Off'}"
+
+
+class CustomizationKind(models.TextChoices):
+    BOOL = "bool", "Yes/No"
+    MONEY = "money", "Amount"
+    DATE = "date", "Date"
+    TEXT = "text", "Text"
+
+
+# The BIF customizations of the documents, with the kind of value each takes.
+BIF_CUSTOMIZATIONS = {
+    "AchServiceFee": CustomizationKind.MONEY,
+    "AllowPartialPayments": CustomizationKind.BOOL,
+    "AutoPayCollectionDate": CustomizationKind.DATE,
+    "BalanceForward": CustomizationKind.BOOL,
+    "CreditCardServiceFee": CustomizationKind.MONEY,
+    "FirstNotifyRequestedDate": CustomizationKind.DATE,
+    "InvoiceDate": CustomizationKind.DATE,
+    "InvoiceDueDate": CustomizationKind.DATE,
+    "InvoiceFormatGuid": CustomizationKind.TEXT,
+    "InvoiceTypeID": CustomizationKind.TEXT,
+    "LateFeeDate": CustomizationKind.DATE,
+    "LocationReference": CustomizationKind.TEXT,
+    "MinimumAmountDue": CustomizationKind.MONEY,
+    "PaymentExpirationDate": CustomizationKind.DATE,
+    "PaymentExpirationMessage": CustomizationKind.TEXT,
+    "PromptPayExpirationDate": CustomizationKind.DATE,
+    "RegistrationValue": CustomizationKind.TEXT,
+    "SecondNotifyRequestedDate": CustomizationKind.DATE,
+    "ThirdNotifyRequestedDate": CustomizationKind.DATE,
+}
+
+
+class BifCustomization(models.Model):
+    """A biller's BIF customization (payment policy and file defaults)."""
+
+    NAME_CHOICES = [(name, name) for name in BIF_CUSTOMIZATIONS]
+
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="bif_customizations")
+    name = models.CharField(max_length=64, choices=NAME_CHOICES)
+    value = models.CharField(max_length=500, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    history = HistoricalRecords(
+        verbose_name="BIF customization change",
+        verbose_name_plural="BIF customization changes (audit)",
+    )
+
+    class Meta:
+        ordering = ["biller", "name"]
+        verbose_name = "BIF customization"
+        constraints = [
+            models.UniqueConstraint(fields=["biller", "name"], name="uniq_biller_customization"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
+    def clean(self):
+        from billers.validators import validate_customization_value
+
+        if self.name:
+            validate_customization_value(self.name, self.value)
+
+
+class InvoiceType(models.Model):
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="invoice_types")
+    type_id = models.PositiveIntegerField("InvoiceTypeID")
+    name = models.CharField(max_length=100)
+    virtual_site = models.BooleanField(
+        default=True, help_text="Offered to payers on the Virtual Site."
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["biller", "type_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["biller", "type_id"], name="uniq_biller_invoice_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.type_id} {self.name}"
+
+
+class RecordType(models.TextChoices):
+    FILE_HEADER = "FH", "File Header"
+    INVOICE_HEADER = "IH", "Invoice Header"
+    CUSTOMER_RECORD = "CR", "Customer Record"
+    INVOICE_DETAIL = "ID", "Invoice Detail"
+
+
+RECORD_TYPE_ORDER = Case(
+    When(record_type=RecordType.FILE_HEADER, then=Value(0)),
+    When(record_type=RecordType.INVOICE_HEADER, then=Value(1)),
+    When(record_type=RecordType.CUSTOMER_RECORD, then=Value(2)),
+    When(record_type=RecordType.INVOICE_DETAIL, then=Value(3)),
+    default=Value(4),
+)
+
+
+class PartnerFormat(models.TextChoices):
+    NONE = "", "(none)"
+    TEXT = "Text", "Text"
+    ALPHA = "Alpha", "Alpha"
+    ALPHANUMERIC = "Alpha Numeric", "Alpha Numeric"
+    NUMERIC = "Numeric", "Numeric"
+    CURRENCY = "Currency", "Currency"
+    DATE = "Date", "Date (YYYY-MM-DD)"
+    DATETIME = "Date/Time", "Date/Time"
+
+
+class MappingRule(models.TextChoices):
+    PARTNER_FIELD = "partner_field", "Partner field"
+    CONSTANT = "constant", "Constant"
+    TODAY = "today", "Today's date"
+    YEAR_OF = "year_of", "Year of another IC field"
+    SETTING = "setting", "A setting's value"
+    GENERATED = "generated", "Generated by the hub"
+    NONE = "none", "Not mapped"
+
+
+class FieldMapping(models.Model):
+    """One row of a biller's field mapping: where IC field `file_spec_id` comes from.
+
+    `rule_value` depends on `rule`: the constant for `constant`, the IC field
+    name whose year is taken for `year_of` (e.g. `InvoiceDate`), the setting ID
+    for `setting` (`8`, or `8:installationID` for one query parameter of a URL
+    setting); empty otherwise.
+    """
+
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="field_mappings")
+    file_spec_id = models.PositiveIntegerField("IC FileSpecID")
+    ic_field = models.CharField("IC field", max_length=64)
+    record_type = models.CharField(max_length=2, choices=RecordType.choices)
+    in_file = models.BooleanField("in file", default=False)
+    required = models.BooleanField(default=False)
+    partner_field = models.CharField(
+        max_length=100, blank=True, help_text="The field's name in the partner's record."
+    )
+    partner_field_label = models.CharField(
+        max_length=100, blank=True, help_text="The field as the technical design names it."
+    )
+    partner_format = models.CharField(
+        max_length=16, choices=PartnerFormat.choices, blank=True, default=PartnerFormat.NONE
+    )
+    char_limit = models.PositiveIntegerField("character limit", null=True, blank=True)
+    rule = models.CharField(max_length=16, choices=MappingRule.choices)
+    rule_value = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords(
+        verbose_name="mapping change", verbose_name_plural="mapping changes (audit)"
+    )
+
+    class Meta:
+        ordering = [RECORD_TYPE_ORDER, "file_spec_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["biller", "file_spec_id"], name="uniq_biller_file_spec_id"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_spec_id} {self.ic_field} ({self.record_type})"
+
+    def clean(self):
+        from billers.validators import validate_mapping_rule
+
+        validate_mapping_rule(
+            rule=self.rule, rule_value=self.rule_value, partner_field=self.partner_field
+        )
+
+
+class Customer(models.Model):
+    """The Customer Record (CR) of a biller's account."""
+
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="customers")
+    account_number = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    address1 = models.CharField(max_length=200, blank=True)
+    address2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    zip = models.CharField(max_length=20, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email_address = models.CharField(max_length=254, blank=True)
+    registration_value = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["biller", "account_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["biller", "account_number"], name="uniq_biller_account_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account_number} {self.name}"
+
+
+class RefreshSource(models.TextChoices):
+    RTDR_GENERATE = "rtdr_generate", "RTDR: generated on demand"
+    RTDR_REFRESH = "rtdr_refresh", "RTDR: balance refreshed"
+    FILE = "file", "Invoice file"
+    MANUAL = "manual", "Entered by hand"
+
+
+class Invoice(models.Model):
+    """The Invoice Header (IH) of an invoice, with the partner's raw record."""
+
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    invoice_number = models.CharField(max_length=100)
+    record_type = models.CharField(max_length=1, default="N")
+    invoice_format_guid = models.UUIDField(null=True, blank=True)
+    invoice_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    total_amount_due = models.DecimalField(max_digits=12, decimal_places=2)
+    balance_due = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    past_due = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    balance_forward = models.BooleanField(null=True, blank=True)
+    biller_bill_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    biller_invoice_number = models.CharField(max_length=100, blank=True)
+    invoice_type = models.ForeignKey(
+        InvoiceType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    custom1 = models.CharField(max_length=500, blank=True)
+    custom2 = models.CharField(max_length=500, blank=True)
+    custom3 = models.CharField(max_length=500, blank=True)
+    custom4 = models.CharField(max_length=500, blank=True)
+    custom5 = models.CharField(max_length=500, blank=True)
+    custom6 = models.CharField(max_length=500, blank=True)
+    custom7 = models.CharField(max_length=500, blank=True)
+    custom8 = models.CharField(max_length=500, blank=True)
+    custom9 = models.CharField(max_length=500, blank=True)
+    custom10 = models.CharField(max_length=500, blank=True)
+    raw_payload = models.JSONField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refreshed_via = models.CharField(max_length=16, choices=RefreshSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["biller", "invoice_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["biller", "invoice_number"], name="uniq_biller_invoice_number"
+            ),
+        ]
+
+    def __str__(self):
+        return self.invoice_number

@@ -1,0 +1,17 @@
+from billers.models import Biller, BillerSetting
+from icintegrations.errors import NotFoundError
+
+
+def biller_get(*, bid: int) -> Biller:
+    try:
+        return Biller.objects.get(bid=bid)
+    except Biller.DoesNotExist:
+        raise NotFoundError(f"No biller with BID {bid}.", code="biller_not_found") from None
+
+
+def biller_setting_values(*, biller: Biller) -> dict[int, str]:
+    """Every setting of a biller by setting ID, secrets decrypted (for connectors only)."""
+    return {
+        row.setting_id: (row.secret or "") if row.setting.is_secret else row.value
+        for row in BillerSetting.objects.filter(biller=biller).select_related("setting")
+    }

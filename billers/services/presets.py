@@ -1,0 +1,323 @@
+"""Biller presets: a technical design's whole configuration as a data file.
+
+A preset (billers/presets/<name>.json) names the biller, its settings, options,
+BIF customizations, invoice types and field mapping. Loading one is idempotent:
+rows that already hold the preset's values are left alone (no save, no history
+entry). Secrets are never in a preset: a secret setting names the environment
+variable to take it from, and is left as it is when that variable is unset.
+The whole file is checked before anything is written, and written in one
+transaction, so a bad preset changes nothing.
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from rest_framework import serializers
+
+from billers.models import (
+    BIF_CUSTOMIZATIONS,
+    BifCustomization,
+    Biller,
+    BillerOption,
+    BillerSetting,
+    Environment,
+    FieldMapping,
+    IntegrationOption,
+    InvoiceType,
+    MappingRule,
+    Partner,
+    PartnerFormat,
+    RecordType,
+)
+from billers.services.settings import setting_definition_get, setting_value_apply
+from icintegrations.errors import ApplicationError
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
+
+
+class _BillerIn(serializers.Serializer):
+    bid = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=200)
+    biller_guid = serializers.UUIDField()
+    partner = serializers.ChoiceField(choices=Partner.choices)
+    environment = serializers.ChoiceField(choices=Environment.choices)
+    is_active = serializers.BooleanField()
+
+
+class _SettingIn(serializers.Serializer):
+    setting_id = serializers.IntegerField(min_value=1)
+    value = serializers.CharField(required=False, trim_whitespace=False)
+    secret_env = serializers.RegexField(r"^[A-Z][A-Z0-9_]*$", required=False)
+
+    def validate(self, attrs):
+        if ("value" in attrs) == ("secret_env" in attrs):
+            raise serializers.ValidationError("Give exactly one of value and secret_env.")
+        return attrs
+
+
+class _OptionIn(serializers.Serializer):
+    option_id = serializers.IntegerField(min_value=1)
+    enabled = serializers.BooleanField()
+
+
+class _CustomizationIn(serializers.Serializer):
+    name = serializers.ChoiceField(choices=list(BIF_CUSTOMIZATIONS))
+    value = serializers.CharField(allow_blank=True, max_length=500)
+    note = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
+
+
+class _InvoiceTypeIn(serializers.Serializer):
+    type_id = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=100)
+    virtual_site = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True, max_length=200, required=False, default="")
+
+
+class _MappingIn(serializers.Serializer):
+    file_spec_id = serializers.IntegerField(min_value=1)
+    ic_field = serializers.CharField(max_length=64)
+    record_type = serializers.ChoiceField(choices=RecordType.choices)
+    in_file = serializers.BooleanField()
+    required = serializers.BooleanField()
+    partner_field = serializers.CharField(allow_blank=True, max_length=100)
+    partner_field_label = serializers.CharField(allow_blank=True, max_length=100)
+    partner_format = serializers.ChoiceField(choices=PartnerFormat.choices, allow_blank=True)
+    char_limit = serializers.IntegerField(min_value=1, allow_null=True)
+    rule = serializers.ChoiceField(choices=MappingRule.choices)
+    rule_value = serializers.CharField(allow_blank=True, max_length=200)
+    note = serializers.CharField(allow_blank=True, max_length=300)
+
+
+def _unique(items, key, what):
+    seen = set()
+    for position, item in enumerate(items):
+        if item[key] in seen:
+            raise serializers.ValidationError(f"item {position}: duplicate {what} {item[key]}.")
+        seen.add(item[key])
+    return items
+
+
+class PresetIn(serializers.Serializer):
+    preset = serializers.CharField()
+    source = serializers.CharField()
+    notes = serializers.ListField(child=serializers.CharField(), required=False)
+    biller = _BillerIn()
+    settings = _SettingIn(many=True)
+    options = _OptionIn(many=True)
+    bif_customizations = _CustomizationIn(many=True)
+    invoice_types = _InvoiceTypeIn(many=True)
+    field_mappings = _MappingIn(many=True)
+
+    def validate_settings(self, value):
+        return _unique(value, "setting_id", "setting ID")
+
+    def validate_options(self, value):
+        return _unique(value, "option_id", "option ID")
+
+    def validate_bif_customizations(self, value):
+        return _unique(value, "name", "customization")
+
+    def validate_invoice_types(self, value):
+        return _unique(value, "type_id", "invoice type ID")
+
+    def validate_field_mappings(self, value):
+        return _unique(value, "file_spec_id", "FileSpecID")
+
+
+@dataclass
+class PresetLoadResult:
+    name: str
+    biller: Biller
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    secrets_missing: list[str] = field(default_factory=list)
+
+
+def _flatten(errors, prefix="") -> list[str]:
+    if isinstance(errors, Mapping):
+        out = []
+        for key, value in errors.items():
+            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            out += _flatten(value, name)
+        return out
+    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        out = []
+        for position, item in enumerate(errors):
+            if item:
+                out += _flatten(item, f"{prefix}[{position}]")
+        return out
+    return [f"{prefix or 'preset'}: {message}" for message in errors]
+
+
+def preset_names() -> list[str]:
+    return sorted(path.stem for path in PRESET_DIR.glob("*.json"))
+
+
+def preset_read(*, name: str, path: Path | None = None) -> dict:
+    """Read and check one preset file; raises ApplicationError naming every problem."""
+    path = path or PRESET_DIR / f"{name}.json"
+    if not path.is_file():
+        raise ApplicationError(
+            f"No preset named {name!r} (known: {', '.join(preset_names())}).",
+            code="unknown_preset",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ApplicationError(
+            f"Preset {name}: not valid JSON ({e}).", code="invalid_preset"
+        ) from e
+    checked = PresetIn(data=data)
+    if not checked.is_valid():
+        problems = _flatten(checked.errors)
+        raise ApplicationError(
+            f"Preset {name} is invalid: " + "; ".join(problems),
+            code="invalid_preset",
+            extra={"problems": problems},
+        )
+    return checked.validated_data
+
+
+def _full_clean(result: PresetLoadResult, obj: models.Model, label: str) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as e:
+        if hasattr(e, "error_dict"):
+            problems = [
+                message if key == "__all__" else f"{key}: {message}"
+                for key, messages in e.message_dict.items()
+                for message in messages
+            ]
+        else:
+            problems = e.messages
+        raise ApplicationError(
+            f"Preset {result.name}: {label}: " + "; ".join(problems),
+            code="invalid_preset",
+            extra={"problems": problems},
+        ) from None
+
+
+def _upsert(result: PresetLoadResult, model: type[models.Model], lookup: dict, values: dict):
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **values)
+        state = "created"
+    else:
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if not changed:
+            result.unchanged += 1
+            return obj
+        for name in changed:
+            setattr(obj, name, values[name])
+        state = "updated"
+    label = " ".join(
+        f"{key}={value.pk if isinstance(value, models.Model) else value}"
+        for key, value in lookup.items()
+    )
+    _full_clean(result, obj, f"{model._meta.verbose_name} {label}")
+    obj.save()
+    setattr(result, state, getattr(result, state) + 1)
+    return obj
+
+
+def _load(name: str, data: dict, environ: Mapping[str, str]) -> PresetLoadResult:
+    biller_in = data["biller"]
+    result = PresetLoadResult(name=name, biller=None)
+    biller = _upsert(
+        result,
+        Biller,
+        {"bid": biller_in["bid"]},
+        {key: value for key, value in biller_in.items() if key != "bid"},
+    )
+    result.biller = biller
+
+    for item in data["settings"]:
+        definition = setting_definition_get(setting_id=item["setting_id"])
+        if "secret_env" in item:
+            if not definition.is_secret:
+                raise ApplicationError(
+                    f"Preset {name}: setting {definition.id} is not a secret; give its value.",
+                    code="invalid_preset",
+                )
+            value = environ.get(item["secret_env"], "")
+            if not value:
+                result.secrets_missing.append(f"{definition.id} ({item['secret_env']})")
+                continue
+        else:
+            if definition.is_secret:
+                raise ApplicationError(
+                    f"Preset {name}: setting {definition.id} is a secret; a preset names the "
+                    "environment variable that holds it (secret_env), never the value.",
+                    code="invalid_preset",
+                )
+            value = item["value"]
+        setting = BillerSetting.objects.filter(biller=biller, setting=definition).first()
+        created = setting is None
+        setting = setting or BillerSetting(biller=biller, setting=definition)
+        try:
+            changed = setting_value_apply(setting=setting, value=value)
+        except ApplicationError as e:
+            raise ApplicationError(
+                f"Preset {name}: {e.message}", code="invalid_preset", extra=e.extra
+            ) from None
+        if changed:
+            _full_clean(result, setting, f"setting {definition.id}")
+            setting.save()
+            if created:
+                result.created += 1
+            else:
+                result.updated += 1
+        else:
+            result.unchanged += 1
+
+    for item in data["options"]:
+        try:
+            option = IntegrationOption.objects.get(pk=item["option_id"])
+        except IntegrationOption.DoesNotExist:
+            raise ApplicationError(
+                f"Preset {name}: option {item['option_id']} is not in the integration options "
+                "catalog.",
+                code="invalid_preset",
+            ) from None
+        _upsert(
+            result, BillerOption, {"biller": biller, "option": option}, {"enabled": item["enabled"]}
+        )
+
+    for item in data["bif_customizations"]:
+        _upsert(
+            result,
+            BifCustomization,
+            {"biller": biller, "name": item["name"]},
+            {"value": item["value"], "note": item["note"]},
+        )
+
+    for item in data["invoice_types"]:
+        _upsert(
+            result,
+            InvoiceType,
+            {"biller": biller, "type_id": item["type_id"]},
+            {key: item[key] for key in ("name", "virtual_site", "note")},
+        )
+
+    for item in data["field_mappings"]:
+        values = {key: value for key, value in item.items() if key != "file_spec_id"}
+        _upsert(
+            result, FieldMapping, {"biller": biller, "file_spec_id": item["file_spec_id"]}, values
+        )
+    return result
+
+
+def biller_preset_load(
+    *, name: str, path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> PresetLoadResult:
+    """Load one preset, all or nothing."""
+    data = preset_read(name=name, path=path)
+    environ = os.environ if environ is None else environ
+    with transaction.atomic():
+        return _load(name, data, environ)

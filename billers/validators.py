@@ -1,0 +1,139 @@
+"""Validation of setting values, customizations and mapping rules.
+
+Shared by the admin (through the models' `clean()`), the command line and the
+preset loader, so a value is judged the same way wherever it comes from.
+"""
+
+import datetime
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from billers.models import (
+    BIF_CUSTOMIZATIONS,
+    CustomizationKind,
+    MappingRule,
+    SettingDefinition,
+    SettingKind,
+)
+
+JSON_CONFIGURATION_SETTING_ID = 131
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def validate_setting_value(setting: SettingDefinition, value: str) -> None:
+    """Raise ValidationError (code says why) if `value` is no good for `setting`."""
+    if value is None:
+        raise ValidationError("A value is required.", code="required")
+    if setting.kind == SettingKind.URL:
+        if not value:
+            raise ValidationError("A URL is required.", code="required")
+        try:
+            _url_validator(value)
+        except ValidationError as e:
+            raise ValidationError(
+                f"Setting {setting.id} must be an http(s) URL; {value[:80]!r} is not one.",
+                code="invalid_url",
+            ) from e
+    elif setting.kind == SettingKind.LIST:
+        items = value.split("|")
+        if not value or any(not item.strip() for item in items):
+            raise ValidationError(
+                f"Setting {setting.id} must be a pipe-separated list of non-empty codes, "
+                "e.g. 'Web CC|IVR CC|AutopayCC'.",
+                code="invalid_list",
+            )
+    elif setting.kind == SettingKind.JSON:
+        try:
+            data = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ValidationError(
+                f"Setting {setting.id} must be valid JSON: {e.msg} at line {e.lineno} "
+                f"column {e.colno}.",
+                code="invalid_json",
+            ) from e
+        if setting.id == JSON_CONFIGURATION_SETTING_ID:
+            validate_json_configuration(data)
+
+
+def validate_json_configuration(data) -> None:
+    """Setting 131 must look like {"InvoiceOnDemand": {"Integration": "<name>"}}."""
+    from billers.models import Partner
+
+    shape = 'expected {"InvoiceOnDemand": {"Integration": "<name>"}}'
+    if not isinstance(data, dict):
+        raise ValidationError(
+            f"Setting 131 must be a JSON object; {shape}.", code="invalid_json_shape"
+        )
+    if "InvoiceOnDemand" not in data:
+        raise ValidationError(
+            f'Setting 131 has no "InvoiceOnDemand" key; {shape}.', code="invalid_json_shape"
+        )
+    on_demand = data["InvoiceOnDemand"]
+    if not isinstance(on_demand, dict) or "Integration" not in on_demand:
+        raise ValidationError(
+            f'Setting 131: "InvoiceOnDemand" must be an object with an "Integration" key; {shape}.',
+            code="invalid_json_shape",
+        )
+    integration = on_demand["Integration"]
+    if not isinstance(integration, str) or integration not in Partner.values:
+        known = ", ".join(Partner.values)
+        raise ValidationError(
+            f'Setting 131: "Integration" must be one of {known}, not {integration!r}.',
+            code="unknown_integration",
+        )
+
+
+def validate_customization_value(name: str, value: str) -> None:
+    kind = BIF_CUSTOMIZATIONS.get(name)
+    if kind is None:
+        raise ValidationError(f"Unknown BIF customization {name!r}.", code="unknown_customization")
+    if value == "":
+        return
+    if kind == CustomizationKind.BOOL and value not in ("Yes", "No"):
+        raise ValidationError(f"{name} must be Yes or No.", code="invalid_customization")
+    if kind == CustomizationKind.MONEY:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation as e:
+            raise ValidationError(
+                f"{name} must be an amount such as 10.00.", code="invalid_customization"
+            ) from e
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError(
+                f"{name} must be an amount of zero or more with at most two decimals.",
+                code="invalid_customization",
+            )
+    if kind == CustomizationKind.DATE:
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError as e:
+            raise ValidationError(
+                f"{name} must be a date as YYYY-MM-DD.", code="invalid_customization"
+            ) from e
+
+
+def validate_mapping_rule(*, rule: str, rule_value: str, partner_field: str) -> None:
+    if rule == MappingRule.PARTNER_FIELD and not partner_field:
+        raise ValidationError(
+            {"partner_field": "A partner field rule needs the partner field's name."},
+            code="invalid_rule",
+        )
+    if rule in (MappingRule.CONSTANT, MappingRule.YEAR_OF, MappingRule.SETTING) and not rule_value:
+        raise ValidationError(
+            {"rule_value": f"The rule {rule!r} needs a rule value."}, code="invalid_rule"
+        )
+    if rule == MappingRule.SETTING:
+        setting_id, _, param = rule_value.partition(":")
+        if not setting_id.isdigit():
+            raise ValidationError(
+                {"rule_value": "A setting rule takes a setting ID: 8 or 8:installationID."},
+                code="invalid_rule",
+            )
+    if rule in (MappingRule.TODAY, MappingRule.GENERATED, MappingRule.NONE) and rule_value:
+        raise ValidationError(
+            {"rule_value": f"The rule {rule!r} takes no rule value."}, code="invalid_rule"
+        )

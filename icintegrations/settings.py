@@ -1,0 +1,177 @@
+"""Settings of the hub, read from the environment with django-environ.
+
+Every variable is documented in `.env.example`. `ICI_MODE` says which defaults
+apply: `demo` and `test` may run without secrets (with public, insecure keys);
+anything else (`production`, the default) refuses to start without them.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+ICI_MODE = env.str("ICI_MODE", default="production")
+if ICI_MODE not in {"demo", "test", "production"}:
+    raise ImproperlyConfigured(f"ICI_MODE must be demo, test or production, not {ICI_MODE!r}")
+ICI_RELAXED = ICI_MODE in {"demo", "test"}
+
+# Public keys for the demo and the tests only: anything encrypted with them is
+# readable by anyone who reads this file, so never store a real partner
+# credential in a demo database.
+_DEMO_SECRET_KEY = "demo-insecure-0f1c2b7e9a5d4c3b8e6f-not-for-production"
+_DEMO_FIELD_KEY = "ZGVtby1pbnNlY3VyZS1maWVsZC1rZXktMzItYnl0ZXM="
+
+
+def _required(name, demo_default):
+    value = env.str(name, default="")
+    if value:
+        return value
+    if ICI_RELAXED:
+        return demo_default
+    raise ImproperlyConfigured(f"{name} must be set when ICI_MODE={ICI_MODE} (see .env.example)")
+
+
+SECRET_KEY = _required("DJANGO_SECRET_KEY", _DEMO_SECRET_KEY)
+DEBUG = env.bool("DJANGO_DEBUG", default=ICI_MODE == "demo")
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=["127.0.0.1", "localhost", "testserver"] if ICI_RELAXED else [],
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Field encryption (billers.fields.EncryptedTextField): Fernet keys, newest
+# first. The first encrypts; all of them decrypt. Separate from SECRET_KEY.
+ICI_FIELD_ENCRYPTION_KEYS = env.list("ICI_FIELD_ENCRYPTION_KEYS", default=[]) or (
+    [_DEMO_FIELD_KEY] if ICI_RELAXED else []
+)
+if not ICI_FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        f"ICI_FIELD_ENCRYPTION_KEYS must be set when ICI_MODE={ICI_MODE} (see .env.example)"
+    )
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "simple_history",
+    "billers",
+    "partners",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "icintegrations.urls"
+WSGI_APPLICATION = "icintegrations.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in var/ by default, DATABASE_URL for PostgreSQL.
+VAR_DIR = Path(env.str("ICI_VAR_DIR", default=str(BASE_DIR / "var")))
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if not env.str("DATABASE_URL", default=""):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The web process and the django-q2 worker write to the same file: WAL lets
+    # readers run beside a writer, IMMEDIATE takes the write lock at BEGIN (so a
+    # transaction never fails half-way on an upgrade), and the busy timeout
+    # makes a writer wait for the lock instead of raising "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("ICI_SQLITE_BUSY_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-q2: the ORM broker by default, Redis when ICI_REDIS_URL is set.
+ICI_REDIS_URL = env.str("ICI_REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "icintegrations",
+    "workers": env.int("ICI_Q_WORKERS", default=2),
+    # The delivery row is the truth and the task only a trigger (see
+    # ARCHITECTURE.md): a task must finish well inside `timeout`, and `retry`
+    # must exceed `timeout` so that the ORM broker never runs a task twice.
+    "timeout": 60,
+    "retry": 180,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+}
+if ICI_REDIS_URL:
+    Q_CLUSTER["redis"] = ICI_REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+if not ICI_RELAXED:
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("ICI_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
