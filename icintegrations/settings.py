@@ -13,7 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if env.str("ICI_MODE", default="") != "test":
+    # A local .env (never committed) for the demo and production; the process
+    # environment wins. The tests never read it.
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 ICI_MODE = env.str("ICI_MODE", default="production")
 if ICI_MODE not in {"demo", "test", "production"}:
@@ -99,13 +102,14 @@ TEMPLATES = [
 ]
 
 # Database: SQLite in var/ by default, DATABASE_URL for PostgreSQL.
-VAR_DIR = Path(env.str("ICI_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = Path(env.str("ICI_VAR_DIR", default="") or BASE_DIR / "var")
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(DATABASE_URL or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if not env.str("DATABASE_URL", default=""):
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The web process and the django-q2 worker write to the same file: WAL lets
     # readers run beside a writer, IMMEDIATE takes the write lock at BEGIN (so a
     # transaction never fails half-way on an upgrade), and the busy timeout

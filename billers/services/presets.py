@@ -143,7 +143,12 @@ def _flatten(errors, prefix="") -> list[str]:
     if isinstance(errors, Mapping):
         out = []
         for key, value in errors.items():
-            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else key
             out += _flatten(value, name)
         return out
     if isinstance(errors, list) and errors and not isinstance(errors[0], str):

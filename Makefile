@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test install lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The whole system on the embedded default (SQLite, django-q2's ORM broker),
+# with public demo keys: never put a real partner credential in it.
+demo: install
+	ICI_MODE=demo $(BIN)/python manage.py migrate --noinput
+	ICI_MODE=demo $(BIN)/python manage.py load_biller_preset
+	ICI_MODE=demo $(BIN)/python manage.py demo_admin
+	@echo "Admin: http://127.0.0.1:8000/admin/"
+	ICI_MODE=demo $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The suite on SQLite with the ORM broker; then, when ICI_TEST_DATABASE_URL and
+# ICI_TEST_REDIS_URL are set (.ci/run sets them), again on PostgreSQL with
+# Redis as django-q2's broker.
+test: install
+	env -u DATABASE_URL -u ICI_REDIS_URL $(BIN)/pytest
+	@if [ -n "$$ICI_TEST_DATABASE_URL" ] && [ -n "$$ICI_TEST_REDIS_URL" ]; then \
+		echo "== again on PostgreSQL ($$ICI_TEST_DATABASE_URL) with the Redis broker =="; \
+		DATABASE_URL="$$ICI_TEST_DATABASE_URL" ICI_REDIS_URL="$$ICI_TEST_REDIS_URL" $(BIN)/pytest; \
+	else \
+		echo "PostgreSQL + Redis run skipped: set ICI_TEST_DATABASE_URL and ICI_TEST_REDIS_URL to run it."; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,96 @@
+import datetime
+import uuid
+from decimal import Decimal
+
+import factory
+
+from billers.models import (
+    Biller,
+    BillerSetting,
+    Customer,
+    Environment,
+    FieldMapping,
+    Invoice,
+    InvoiceType,
+    MappingRule,
+    Partner,
+    RecordType,
+    RefreshSource,
+    SettingDefinition,
+)
+
+
+class BillerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Biller
+
+    bid = factory.Sequence(lambda n: 90000 + n)
+    name = factory.Sequence(lambda n: f"Test Biller {n}")
+    biller_guid = factory.LazyFunction(uuid.uuid4)
+    partner = Partner.IMT
+    environment = Environment.TEST
+    is_active = True
+
+
+class BillerSettingFactory(factory.django.DjangoModelFactory):
+    """A plain setting; for a secret give `setting_id` of a secret kind and `secret`."""
+
+    class Meta:
+        model = BillerSetting
+
+    biller = factory.SubFactory(BillerFactory)
+    setting = factory.LazyAttribute(lambda o: SettingDefinition.objects.get(pk=o.setting_id))
+    value = "https://partner.example.test/api"
+
+    class Params:
+        setting_id = 8
+
+
+class FieldMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FieldMapping
+
+    biller = factory.SubFactory(BillerFactory)
+    file_spec_id = factory.Sequence(lambda n: 1000 + n)
+    ic_field = "Custom1"
+    record_type = RecordType.INVOICE_HEADER
+    in_file = True
+    required = False
+    partner_field = "custom_one"
+    rule = MappingRule.PARTNER_FIELD
+
+
+class InvoiceTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceType
+
+    biller = factory.SubFactory(BillerFactory)
+    type_id = 164
+    name = "Insurance1"
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    biller = factory.SubFactory(BillerFactory)
+    account_number = factory.Sequence(lambda n: f"ACCT{n:05d}")
+    name = "Jose L Salazar"
+    address1 = "10539 W Alice Avenue"
+    city = "Peoria"
+    state = "AZ"
+    zip = "85345"
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    biller = factory.SubFactory(BillerFactory)
+    customer = factory.SubFactory(CustomerFactory, biller=factory.SelfAttribute("..biller"))
+    invoice_number = factory.Sequence(lambda n: f"INV{n:06d}")
+    invoice_date = datetime.date(2026, 11, 1)
+    due_date = datetime.date(2026, 11, 30)
+    total_amount_due = Decimal("70.00")
+    balance_due = Decimal("25.00")
+    refreshed_via = RefreshSource.FILE

@@ -1,0 +1,15 @@
+import pytest
+from cryptography.fernet import Fernet
+
+
+@pytest.fixture
+def presets(db):
+    """Both billers of the source documents, loaded from their presets."""
+    from billers.services.presets import biller_preset_load
+
+    return {name: biller_preset_load(name=name, environ={}).biller for name in ("peoria", "imt")}
+
+
+@pytest.fixture
+def fernet_key():
+    return Fernet.generate_key().decode()
