@@ -5,11 +5,14 @@ from decimal import Decimal
 import factory
 
 from billers.models import (
+    BifCustomization,
     Biller,
+    BillerOption,
     BillerSetting,
     Customer,
     Environment,
     FieldMapping,
+    IntegrationOption,
     Invoice,
     InvoiceType,
     MappingRule,
@@ -94,3 +97,21 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     total_amount_due = Decimal("70.00")
     balance_due = Decimal("25.00")
     refreshed_via = RefreshSource.FILE
+
+
+class BillerOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillerOption
+
+    biller = factory.SubFactory(BillerFactory)
+    option = factory.LazyFunction(lambda: IntegrationOption.objects.get(pk=64))
+    enabled = True
+
+
+class BifCustomizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BifCustomization
+
+    biller = factory.SubFactory(BillerFactory)
+    name = "AllowPartialPayments"
+    value = "No"
