@@ -44,7 +44,6 @@ class BillerSettingInline(admin.TabularInline):
     fields = ["setting", "value", "new_secret", "stored_secret"]
     readonly_fields = ["stored_secret"]
     extra = 0
-    autocomplete_fields = []
 
     def get_queryset(self, request):
         # The secret column is not needed to render the page: leave it undecrypted.
@@ -87,7 +86,6 @@ class FieldMappingInline(admin.TabularInline):
         "rule_value",
         "note",
     ]
-    classes = ["collapse"]
 
 
 @admin.register(Biller)

@@ -21,7 +21,7 @@ class BillerSettingForm(forms.ModelForm):
     class Meta:
         model = BillerSetting
         fields = ["setting", "value"]
-        widgets = {"value": forms.TextInput(attrs={"size": 60})}
+        widgets = {"value": forms.TextInput(attrs={"size": 48})}
 
     def clean(self):
         data = super().clean()

@@ -101,7 +101,7 @@ class BillerSetting(models.Model):
         ]
 
     def __str__(self):
-        return f"Setting {self.setting_id} of biller {self.biller_id}"
+        return f"Setting {self.setting_id}"
 
     @property
     def has_secret(self) -> bool:
