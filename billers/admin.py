@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from billers.forms import BillerSettingForm
 from billers.models import (
+    ApiClient,
     BifCustomization,
     Biller,
     BillerOption,
@@ -111,6 +112,21 @@ class BillerAdmin(SimpleHistoryAdmin):
         InvoiceTypeInline,
         FieldMappingInline,
     ]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """API clients are created with `manage.py create_api_client` (which shows the
+    token once); here they can be scoped to billers or deactivated."""
+
+    list_display = ["name", "token_prefix", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "token_prefix"]
+    filter_horizontal = ["billers"]
+    readonly_fields = ["token_prefix", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(SettingDefinition)

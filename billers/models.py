@@ -33,6 +33,12 @@ class Biller(models.Model):
         max_length=8, choices=Environment.choices, default=Environment.TEST
     )
     is_active = models.BooleanField("active", default=True)
+    lookup_requires_zip = models.BooleanField(
+        "lookup requires ZIP",
+        default=False,
+        help_text="Invoice lookups must give the customer's ZIP as a second factor, so that "
+        "invoice numbers cannot be used to harvest names and addresses.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -403,3 +409,24 @@ class Invoice(models.Model):
 
     def __str__(self):
         return self.invoice_number
+
+
+class ApiClient(models.Model):
+    """A caller of the REST API (the payer site, a partner uploading files),
+    scoped to some billers. Only the SHA-256 of its token is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(
+        max_length=12, editable=False, help_text="The token's first characters, to tell it apart."
+    )
+    billers = models.ManyToManyField(Biller, related_name="api_clients")
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API client"
+
+    def __str__(self):
+        return self.name

@@ -22,3 +22,17 @@ class ApplicationError(Exception):
 
 class NotFoundError(ApplicationError):
     status_code = 404
+
+
+class PartnerUnavailableError(ApplicationError):
+    status_code = 503
+
+
+class PartnerTimeoutError(ApplicationError):
+    status_code = 504
+
+
+class PartnerFailedError(ApplicationError):
+    """The partner answered, but not usefully (credentials refused, a bad record)."""
+
+    status_code = 502

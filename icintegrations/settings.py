@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "simple_history",
     "billers",
@@ -147,6 +149,10 @@ if ICI_REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Partner calls: seconds to connect, and to wait for an answer once sent.
+ICI_PARTNER_CONNECT_TIMEOUT = env.float("ICI_PARTNER_CONNECT_TIMEOUT", default=3.05)
+ICI_PARTNER_READ_TIMEOUT = env.float("ICI_PARTNER_READ_TIMEOUT", default=10.0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,7 +175,42 @@ if not ICI_RELAXED:
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["icintegrations.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["icintegrations.authentication.IsApiClient"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"rtdr": env.str("ICI_RTDR_THROTTLE", default="600/min")},
+    "EXCEPTION_HANDLER": "icintegrations.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "icintegrations API",
+    "DESCRIPTION": "Real-time invoice lookup (RTDR), bill presentment and, as they land, "
+    "payments and invoice files. Every endpoint takes `Authorization: Bearer <token>` "
+    "(`manage.py create_api_client`). Errors are `{code, message, extra}`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"bearer": []}],
+}
+
+# The throttle counters and other short-lived state: Redis when there is one
+# (shared by every process), else per process.
+if ICI_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ICI_REDIS_URL,
+        }
+    }
 
 LOGGING = {
     "version": 1,

@@ -9,3 +9,13 @@ from icintegrations.settings import Q_CLUSTER  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+
+# Partner sandboxes answer in milliseconds; a test that injects a hang waits 1 s.
+ICI_PARTNER_CONNECT_TIMEOUT = 1.0
+ICI_PARTNER_READ_TIMEOUT = 0.5
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as in production (WAL, IMMEDIATE, busy timeout): SQLite's shared
+    # in-memory database answers "database table is locked" to concurrent writers
+    # instead of waiting, which the concurrency tests would meet.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

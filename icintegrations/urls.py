@@ -1,9 +1,16 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "icintegrations: Solutions Engineering"
 admin.site.site_title = "icintegrations admin"
 
+handler404 = "icintegrations.api.json_404"
+handler500 = "icintegrations.api.json_500"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("partners.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

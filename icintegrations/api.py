@@ -1,0 +1,74 @@
+"""One error shape for every API answer, `{"code", "message", "extra"}`, with a
+stable code (authentication lives in icintegrations.authentication)."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from icintegrations.errors import ApplicationError
+
+logger = logging.getLogger("icintegrations.api")
+
+
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "malformed_request",
+    exceptions.ValidationError: "invalid_request",
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(
+            {"code": exc.code, "message": exc.message, "extra": exc.extra},
+            status=exc.status_code,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 handler answers (JSON under /api/)
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        body = {"code": code, "message": "The request is invalid.", "extra": response.data}
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        body = {"code": code, "message": str(detail), "extra": {}}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["extra"] = {"retry_after_seconds": int(exc.wait)}
+    response.data = body
+    return response
+
+
+def json_404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "message": "No such endpoint.", "extra": {}}, status=404
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def json_500(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "internal_error", "message": "Something went wrong in the hub.", "extra": {}},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,115 @@
+"""RTDR for the payer site: invoice lookup and the bill PDF."""
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partners.selectors import biller_for_client
+from partners.services.rtdr import bill_pdf_fetch, invoice_lookup
+
+
+def _money(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    extra = serializers.DictField(required=False)
+
+
+ZIP_PARAMETER = OpenApiParameter(
+    "zip",
+    str,
+    description="The customer's ZIP, where the biller requires it as a second factor.",
+)
+ERRORS = {
+    401: ErrorSerializer,
+    404: ErrorSerializer,
+    429: ErrorSerializer,
+    502: ErrorSerializer,
+    503: ErrorSerializer,
+    504: ErrorSerializer,
+}
+
+
+class InvoiceLookupApi(APIView):
+    throttle_scope = "rtdr"
+
+    class OutputSerializer(serializers.Serializer):
+        invoice_number = serializers.CharField()
+        account_number = serializers.CharField()
+        invoice_date = serializers.DateField(allow_null=True)
+        due_date = serializers.DateField(allow_null=True)
+        total_amount_due = serializers.CharField(help_text="Two decimals, e.g. 70.00.")
+        balance_due = serializers.CharField(allow_null=True)
+        past_due = serializers.CharField(allow_null=True)
+        customer = inline_serializer(
+            "InvoiceCustomer",
+            {
+                name: serializers.CharField()
+                for name in ("name", "address1", "address2", "city", "state", "zip")
+            },
+        )
+        refreshed_at = serializers.DateTimeField(allow_null=True)
+        stale = serializers.BooleanField(
+            help_text="True when the partner could not be reached and this is the last known "
+            "invoice."
+        )
+
+    @extend_schema(
+        operation_id="invoice_lookup",
+        summary="Look an invoice up in real time (RTDR)",
+        parameters=[ZIP_PARAMETER],
+        responses={200: OutputSerializer, **ERRORS},
+    )
+    def get(self, request, bid: int, invoice_number: str):
+        biller = biller_for_client(client_id=request.user.pk, bid=bid)
+        result = invoice_lookup(
+            biller=biller, invoice_number=invoice_number, zip_code=request.query_params.get("zip")
+        )
+        invoice, customer = result.invoice, result.invoice.customer
+        return Response(
+            {
+                "invoice_number": invoice.invoice_number,
+                "account_number": customer.account_number,
+                "invoice_date": invoice.invoice_date,
+                "due_date": invoice.due_date,
+                "total_amount_due": _money(invoice.total_amount_due),
+                "balance_due": _money(invoice.balance_due),
+                "past_due": _money(invoice.past_due),
+                "customer": {
+                    "name": customer.name,
+                    "address1": customer.address1,
+                    "address2": customer.address2,
+                    "city": customer.city,
+                    "state": customer.state,
+                    "zip": customer.zip,
+                },
+                "refreshed_at": invoice.refreshed_at,
+                "stale": result.stale,
+            }
+        )
+
+
+class BillPdfApi(APIView):
+    throttle_scope = "rtdr"
+
+    @extend_schema(
+        operation_id="invoice_bill_pdf",
+        summary="The partner's bill PDF of an invoice, streamed",
+        parameters=[ZIP_PARAMETER],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request, bid: int, invoice_number: str):
+        biller = biller_for_client(client_id=request.user.pk, bid=bid)
+        document = bill_pdf_fetch(
+            biller=biller, invoice_number=invoice_number, zip_code=request.query_params.get("zip")
+        )
+        response = StreamingHttpResponse(document.chunks, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice_number}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response

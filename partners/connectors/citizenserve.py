@@ -1,0 +1,181 @@
+"""CitizenServe (City of Peoria's technical design): the getQuery report for
+RTDR (invoice generation and, per ITG-3323, balance update) and
+addlicensepayment for the Data Pump."""
+
+import json
+import re
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from partners.connectors.base import (
+    Connector,
+    PartnerRecord,
+    PaymentMethod,
+    PaymentRequest,
+    PostResult,
+)
+from partners.connectors.errors import (
+    Outcome,
+    PartnerAuthError,
+    PartnerBadResponse,
+    PartnerError,
+    PartnerNotConfigured,
+    PartnerNotFound,
+    PartnerRejected,
+    PartnerUnknown,
+)
+from partners.connectors.http import PartnerHttpClient
+
+RTDR_URL = 8  # getQuery report URL, without its Param_1 value
+RTDR_KEY = 10
+PAYMENTS_URL = 11  # addlicensepayment
+PAYMENTS_KEY = 13  # the apikey header
+
+PAYMENT_TYPES = {PaymentMethod.CARD: "Credit", PaymentMethod.BANK: "ACH"}
+RECEIPT = re.compile(r"Receipt\s*#\s*([A-Za-z0-9-]+)")
+
+
+def _with_query(url: str, **params) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def installation_id(rtdr_url: str) -> int | None:
+    """The installationID query parameter of the getQuery URL (setting 8)."""
+    value = dict(parse_qsl(urlsplit(rtdr_url).query)).get("installationID", "")
+    return int(value) if value.isdigit() else None
+
+
+class CitizenServeConnector(Connector):
+    partner = "CitizenServe"
+    supports_invoice_on_demand = True
+
+    def _client(self) -> PartnerHttpClient:
+        return PartnerHttpClient(
+            partner=self.partner,
+            secret_headers=("apikey",),
+            secrets=(self.config.setting(RTDR_KEY), self.config.setting(PAYMENTS_KEY)),
+        )
+
+    def fetch_invoice(self, invoice_number: str) -> PartnerRecord:
+        base = self.config.setting(RTDR_URL)
+        if not base:
+            raise PartnerNotConfigured(f"Biller {self.config.bid} has no setting {RTDR_URL}.")
+        response = self._client().request(
+            "GET",
+            _with_query(base, Param_1=invoice_number),
+            headers={"Accept": "application/json"},
+        )
+        exchange = response.exchange
+        if response.status_code in (401, 403):
+            raise PartnerAuthError("CitizenServe refused the request", exchange=exchange)
+        if response.status_code >= 500:
+            raise PartnerUnknown(f"CitizenServe answered {response.status_code}", exchange=exchange)
+        if response.status_code != 200:
+            raise PartnerRejected(
+                f"CitizenServe answered {response.status_code}", exchange=exchange
+            )
+        try:
+            rows = response.json()
+        except ValueError:
+            raise PartnerBadResponse(
+                "CitizenServe sent a body that is not JSON", exchange=exchange
+            ) from None
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise PartnerBadResponse(
+                "CitizenServe sent no JSON array of records", exchange=exchange
+            )
+        if not rows:
+            raise PartnerNotFound(
+                f"CitizenServe has no license {invoice_number}", exchange=exchange
+            )
+        wanted = invoice_number.strip().lower()
+        record = next(
+            (row for row in rows if str(row.get("licensenumber", "")).strip().lower() == wanted),
+            rows[0],
+        )
+        return PartnerRecord(invoice_number=invoice_number, record=record, exchange=exchange)
+
+    def payment_body(self, payment: PaymentRequest) -> dict:
+        return {
+            "installationID": installation_id(self.config.setting(RTDR_URL)),
+            "licenseNumber": payment.account_number,
+            "paymentAmount": f"{payment.amount.quantize(Decimal('0.01'))}",
+            "paymentDate": payment.paid_on.strftime("%m/%d/%Y"),
+            "paymentType": PAYMENT_TYPES[payment.method],
+            "paymentReference": payment.approval_code,
+            "paymentNote": payment.payment_guid,
+            "receivedFrom": payment.payer_name,
+        }
+
+    def post_payment(self, payment: PaymentRequest) -> PostResult:
+        url, key = self.config.setting(PAYMENTS_URL), self.config.setting(PAYMENTS_KEY)
+        body = self.payment_body(payment)
+        missing = [
+            name
+            for name, value in (
+                (f"setting {PAYMENTS_URL}", url),
+                (f"setting {PAYMENTS_KEY}", key),
+                (f"installationID in setting {RTDR_URL}", body["installationID"]),
+            )
+            if not value
+        ]
+        if missing:
+            return PostResult(
+                Outcome.NOT_SENT,
+                None,
+                message=f"Biller {self.config.bid} lacks {', '.join(missing)}.",
+                error_code=PartnerNotConfigured.code,
+            )
+        try:
+            response = self._client().request(
+                "POST",
+                url,
+                headers={
+                    "apikey": key,
+                    "Cache-Control": "no-cache",
+                    "Content-Type": "text/plain",
+                },
+                data=json.dumps(body).encode("utf-8"),
+            )
+        except PartnerError as e:
+            return PostResult(e.outcome, e.exchange, message=e.message, error_code=e.code)
+        exchange = response.exchange
+        status = response.status_code
+        if status in (401, 403):
+            return PostResult(
+                Outcome.REJECTED, exchange, message="CitizenServe refused the API key",
+                error_code=PartnerAuthError.code,
+            )  # fmt: skip
+        if status >= 500:
+            return PostResult(
+                Outcome.UNKNOWN, exchange, message=f"CitizenServe answered {status}",
+                error_code=PartnerUnknown.code,
+            )  # fmt: skip
+        if status >= 400:
+            return PostResult(
+                Outcome.REJECTED, exchange, message=f"CitizenServe answered {status}",
+                error_code=PartnerRejected.code,
+            )  # fmt: skip
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or "Status" not in answer:
+            return PostResult(
+                Outcome.UNKNOWN, exchange, message="CitizenServe's answer cannot be read",
+                error_code=PartnerBadResponse.code,
+            )  # fmt: skip
+        description = str(answer.get("Description", ""))
+        if answer["Status"] != "Success":
+            return PostResult(
+                Outcome.REJECTED, exchange, message=description or str(answer["Status"]),
+                error_code=PartnerRejected.code,
+            )  # fmt: skip
+        match = RECEIPT.search(description)
+        return PostResult(
+            Outcome.SUCCESS, exchange, receipt_number=match.group(1) if match else "",
+            message=description,
+        )  # fmt: skip

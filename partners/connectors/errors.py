@@ -1,0 +1,92 @@
+"""What can go wrong with a partner call, classified once.
+
+Every partner call ends in one of four outcomes (ARCHITECTURE.md, decision 3):
+success, rejected (the partner said no: final), not sent (nothing reached the
+partner: safe to retry), unknown (the request left and no usable answer came
+back: it may have been applied). Anything not listed here is not retryable.
+"""
+
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    REJECTED = "rejected"
+    NOT_SENT = "not_sent"
+    UNKNOWN = "unknown"
+
+
+class PartnerError(Exception):
+    """A partner call that did not succeed. `exchange` is the redacted record."""
+
+    outcome: Outcome = Outcome.UNKNOWN
+    code = "partner_error"
+
+    def __init__(self, message: str, *, exchange=None, status_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.exchange = exchange
+        self.status_code = status_code
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome != Outcome.NOT_SENT
+
+    @property
+    def retry_safe(self) -> bool:
+        return self.outcome == Outcome.NOT_SENT
+
+
+class PartnerNotSent(PartnerError):
+    """Connection refused, DNS failure, connect timeout: the partner saw nothing."""
+
+    outcome = Outcome.NOT_SENT
+    code = "partner_unavailable"
+
+
+class PartnerUnknown(PartnerError):
+    """Sent, and no usable answer: a 5xx, a reset connection, a malformed body."""
+
+    outcome = Outcome.UNKNOWN
+    code = "partner_unavailable"
+
+
+class PartnerTimeout(PartnerUnknown):
+    """Sent, and no answer within the read timeout."""
+
+    code = "partner_timeout"
+
+
+class PartnerBadResponse(PartnerUnknown):
+    """An answer the connector cannot read (not JSON, wrong shape)."""
+
+    code = "partner_bad_response"
+
+
+class PartnerRejected(PartnerError):
+    """The partner refused the request (4xx, or a failure status in its body)."""
+
+    outcome = Outcome.REJECTED
+    code = "partner_rejected"
+
+
+class PartnerAuthError(PartnerRejected):
+    """The partner refused our credentials (401/403): a configuration problem."""
+
+    code = "partner_auth_failed"
+
+
+class PartnerNotFound(PartnerRejected):
+    """The partner has no such invoice."""
+
+    code = "partner_not_found"
+
+
+class NotSupported(Exception):
+    """The partner has no such call (e.g. no reversal API in its documents)."""
+
+
+class PartnerNotConfigured(PartnerNotSent):
+    """A setting the call needs is missing: nothing was sent; fix the biller's set-up."""
+
+    code = "partner_not_configured"

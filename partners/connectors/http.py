@@ -1,0 +1,191 @@
+"""The one HTTP client every connector uses.
+
+A (connect, read) timeout on every call, no redirects, keep-alive sessions, no
+transport-level retries (a retry is the caller's decision, by outcome), and
+`requests` exceptions translated into PartnerError subclasses. Secrets (header
+values and any string registered as secret) are redacted from the exchange
+record and from every log line.
+"""
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from partners.connectors.errors import PartnerNotSent, PartnerTimeout, PartnerUnknown
+
+logger = logging.getLogger("partners.http")
+
+REDACTED = "***"
+MAX_BODY_RECORDED = 4000
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer as recorded: secrets redacted, bodies cut short."""
+
+    method: str
+    url: str
+    request_headers: dict
+    request_body: str
+    status_code: int | None = None
+    response_body: str = ""
+    duration_ms: float = 0.0
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status_code": self.status_code,
+            "response_body": self.response_body,
+            "duration_ms": round(self.duration_ms, 1),
+            "error": self.error,
+        }
+
+
+@dataclass
+class Response:
+    status_code: int
+    headers: dict
+    content: bytes
+    exchange: Exchange
+    raw: requests.Response | None = field(default=None, repr=False)
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class Redactor:
+    def __init__(self, secrets=()):
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+
+    def headers(self, headers: dict, secret_headers: frozenset[str]) -> dict:
+        return {
+            name: REDACTED if name.lower() in secret_headers else self.text(str(value))
+            for name, value in headers.items()
+        }
+
+
+_sessions = threading.local()
+
+
+def _session() -> requests.Session:
+    """One keep-alive session per thread (requests.Session is not thread-safe)."""
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False  # no proxy or netrc look-ups per call
+        adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _sessions.session = session
+    return session
+
+
+class PartnerHttpClient:
+    """Calls one partner. `secret_headers` are header names whose values are
+    never recorded; `secrets` are strings redacted wherever they appear."""
+
+    def __init__(
+        self,
+        *,
+        partner: str,
+        secret_headers=(),
+        secrets=(),
+        timeout: tuple[float, float] | None = None,
+    ):
+        self.partner = partner
+        self.secret_headers = frozenset(h.lower() for h in secret_headers)
+        self.redactor = Redactor(secrets)
+        self.timeout = timeout or (
+            settings.ICI_PARTNER_CONNECT_TIMEOUT,
+            settings.ICI_PARTNER_READ_TIMEOUT,
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict | None = None,
+        params: dict | None = None,
+        data: str | bytes | None = None,
+        stream: bool = False,
+    ) -> Response:
+        headers = dict(headers or {})
+        prepared = requests.Request(method, url, headers=headers, params=params, data=data)
+        prepared = _session().prepare_request(prepared)
+        body = data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+        record = {
+            "method": method,
+            "url": self.redactor.text(prepared.url),
+            "request_headers": self.redactor.headers(headers, self.secret_headers),
+            "request_body": self.redactor.text(body)[:MAX_BODY_RECORDED],
+        }
+        started = time.perf_counter()
+        try:
+            raw = _session().send(
+                prepared, timeout=self.timeout, allow_redirects=False, stream=stream
+            )
+            content = b"" if stream else raw.content
+        except requests.exceptions.ConnectTimeout as e:
+            raise self._fail(PartnerNotSent, "connect timeout", record, started, e) from e
+        except requests.exceptions.ConnectionError as e:
+            if _never_connected(e):
+                raise self._fail(PartnerNotSent, "connection refused", record, started, e) from e
+            raise self._fail(PartnerUnknown, "connection broken", record, started, e) from e
+        except requests.exceptions.ReadTimeout as e:
+            raise self._fail(PartnerTimeout, "read timeout", record, started, e) from e
+        except requests.exceptions.RequestException as e:
+            raise self._fail(PartnerUnknown, type(e).__name__, record, started, e) from e
+        duration = (time.perf_counter() - started) * 1000
+        text = "" if stream else content[:MAX_BODY_RECORDED].decode("utf-8", "replace")
+        exchange = Exchange(
+            **record,
+            status_code=raw.status_code,
+            response_body=self.redactor.text(text),
+            duration_ms=duration,
+        )
+        logger.info(
+            "%s %s %s -> %s in %.0f ms",
+            self.partner, method, exchange.url, raw.status_code, duration,
+        )  # fmt: skip
+        return Response(raw.status_code, dict(raw.headers), content, exchange, raw)
+
+    def _fail(self, error_class, what, record, started, cause):
+        duration = (time.perf_counter() - started) * 1000
+        exchange = Exchange(**record, duration_ms=duration, error=what)
+        logger.warning(
+            "%s %s %s failed: %s after %.0f ms",
+            self.partner, record["method"], record["url"], what, duration,
+        )  # fmt: skip
+        return error_class(f"{self.partner}: {what}", exchange=exchange)
+
+
+def _never_connected(error: requests.exceptions.ConnectionError) -> bool:
+    """True when the TCP connection was never made (refused, DNS, unreachable)."""
+    text = repr(error)
+    return any(
+        marker in text
+        for marker in (
+            "NewConnectionError",
+            "Connection refused",
+            "NameResolutionError",
+            "Name or service not known",
+            "Network is unreachable",
+            "No route to host",
+        )
+    )

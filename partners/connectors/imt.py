@@ -1,0 +1,176 @@
+"""IMT Software Services (BID 1367's technical design): invoice detail for the
+RTDR balance update, post-payment for the Data Pump, and the bill PDF. Auth is
+the X-Integrator-ID header."""
+
+import json
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
+
+from partners.connectors.base import (
+    BalanceUpdate,
+    BillDocument,
+    Connector,
+    PartnerRecord,
+    PaymentMethod,
+    PaymentRequest,
+    PostResult,
+)
+from partners.connectors.errors import (
+    Outcome,
+    PartnerAuthError,
+    PartnerBadResponse,
+    PartnerError,
+    PartnerNotConfigured,
+    PartnerNotFound,
+    PartnerRejected,
+    PartnerUnknown,
+)
+from partners.connectors.http import PartnerHttpClient, Response
+
+BASE_URL = 8
+RTDR_INTEGRATOR_ID = 10
+PAYMENTS_INTEGRATOR_ID = 13
+DEFAULT_BASE_URLS = {
+    "test": "https://billingtest.imtapps.com",
+    "prod": "https://billing.imtapps.com",
+}
+PAYMENT_METHODS = {PaymentMethod.CARD: "credit", PaymentMethod.BANK: "echeck"}
+
+
+def _money(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+class ImtConnector(Connector):
+    partner = "IMT"
+    supports_bill_pdf = True
+
+    @property
+    def base_url(self) -> str:
+        base = self.config.setting(BASE_URL) or DEFAULT_BASE_URLS.get(self.config.environment, "")
+        return base.rstrip("/")
+
+    def _integrator_id(self, setting_id: int) -> str:
+        return self.config.setting(setting_id) or self.config.setting(
+            PAYMENTS_INTEGRATOR_ID if setting_id == RTDR_INTEGRATOR_ID else RTDR_INTEGRATOR_ID
+        )
+
+    def _client(self) -> PartnerHttpClient:
+        return PartnerHttpClient(
+            partner=self.partner,
+            secret_headers=("x-integrator-id",),
+            secrets=(
+                self.config.setting(RTDR_INTEGRATOR_ID),
+                self.config.setting(PAYMENTS_INTEGRATOR_ID),
+            ),
+        )
+
+    def _invoice_url(self, invoice_number: str, what: str) -> str:
+        return f"{self.base_url}/api/integration/invoice/{quote(invoice_number, safe='')}/{what}"
+
+    def _get(self, invoice_number: str, what: str, *, stream=False) -> Response:
+        integrator_id = self._integrator_id(RTDR_INTEGRATOR_ID)
+        if not integrator_id:
+            raise PartnerNotConfigured(f"Biller {self.config.bid} has no Integrator ID.")
+        response = self._client().request(
+            "GET",
+            self._invoice_url(invoice_number, what),
+            headers={"X-Integrator-ID": integrator_id},
+            stream=stream,
+        )
+        status, exchange = response.status_code, response.exchange
+        if status == 200:
+            return response
+        if response.raw is not None and stream:
+            response.raw.close()
+        if status == 404:
+            raise PartnerNotFound(f"IMT has no invoice {invoice_number}", exchange=exchange)
+        if status in (401, 403):
+            raise PartnerAuthError("IMT refused the Integrator ID", exchange=exchange)
+        if status >= 500:
+            raise PartnerUnknown(f"IMT answered {status}", exchange=exchange)
+        raise PartnerRejected(f"IMT answered {status}", exchange=exchange)
+
+    def fetch_invoice(self, invoice_number: str) -> PartnerRecord:
+        response = self._get(invoice_number, "detail")
+        try:
+            record = response.json()
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise PartnerBadResponse("IMT sent no JSON invoice", exchange=response.exchange)
+        return PartnerRecord(
+            invoice_number=invoice_number, record=record, exchange=response.exchange
+        )
+
+    def balance_update(self, record: PartnerRecord) -> BalanceUpdate:
+        # "Update balancedue with amountdue; update past due with past_due."
+        balance = _money(record.record.get("amount_due"))
+        if balance is None:
+            raise PartnerBadResponse("IMT's invoice has no amount_due", exchange=record.exchange)
+        return BalanceUpdate(balance_due=balance, past_due=_money(record.record.get("past_due")))
+
+    def payment_body(self, payment: PaymentRequest) -> dict:
+        return {
+            "customer": payment.account_number,
+            "invoice_number": payment.invoice_number,
+            "transaction_id": payment.payment_guid,
+            "amount": f"{payment.amount.quantize(Decimal('0.01'))}",
+            "payment_method": PAYMENT_METHODS[payment.method],
+            "message": "",
+            "source": "invoice_cloud",
+        }
+
+    def post_payment(self, payment: PaymentRequest) -> PostResult:
+        integrator_id = self._integrator_id(PAYMENTS_INTEGRATOR_ID)
+        if not integrator_id or not self.base_url:
+            return PostResult(
+                Outcome.NOT_SENT, None,
+                message=f"Biller {self.config.bid} has no IMT base URL or Integrator ID.",
+                error_code=PartnerNotConfigured.code,
+            )  # fmt: skip
+        try:
+            response = self._client().request(
+                "POST",
+                f"{self.base_url}/api/integration/invoice/post-payment",
+                headers={"X-Integrator-ID": integrator_id, "Content-Type": "application/json"},
+                data=json.dumps(self.payment_body(payment)).encode("utf-8"),
+            )
+        except PartnerError as e:
+            return PostResult(e.outcome, e.exchange, message=e.message, error_code=e.code)
+        status, exchange = response.status_code, response.exchange
+        if 200 <= status < 300:
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            receipt = str(answer.get("id", "")) if isinstance(answer, dict) else ""
+            return PostResult(Outcome.SUCCESS, exchange, receipt_number=receipt)
+        if status in (401, 403):
+            return PostResult(
+                Outcome.REJECTED, exchange, message="IMT refused the Integrator ID",
+                error_code=PartnerAuthError.code,
+            )  # fmt: skip
+        if status >= 500:
+            return PostResult(
+                Outcome.UNKNOWN, exchange, message=f"IMT answered {status}",
+                error_code=PartnerUnknown.code,
+            )  # fmt: skip
+        return PostResult(
+            Outcome.REJECTED, exchange, error_code=PartnerRejected.code,
+            message=exchange.response_body[:500] or f"IMT answered {status}",
+        )  # fmt: skip
+
+    def fetch_bill_pdf(self, invoice_number: str) -> BillDocument:
+        response = self._get(invoice_number, "pdf", stream=True)
+        return BillDocument(
+            content_type=response.headers.get("Content-Type", "application/pdf"),
+            chunks=response.raw.iter_content(chunk_size=64 * 1024),
+            exchange=response.exchange,
+        )

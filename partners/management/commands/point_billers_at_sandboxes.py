@@ -1,0 +1,37 @@
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from billers.models import Biller, Partner
+from icintegrations.errors import ApplicationError
+from partners.services.sandboxes import biller_point_at_sandbox
+
+CREDENTIAL_ENV = {
+    Partner.CITIZENSERVE: ("ICI_SANDBOX_CITIZENSERVE_KEY", "sandbox-citizenserve-key"),
+    Partner.IMT: ("ICI_SANDBOX_IMT_INTEGRATOR_ID", "sandbox-imt-integrator"),
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Point every biller of a partner at that partner's local sandbox (URLs and "
+        "credential), for the demo. Never run it against a production database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--citizenserve", metavar="URL", help="e.g. http://127.0.0.1:8101")
+        parser.add_argument("--imt", metavar="URL", help="e.g. http://127.0.0.1:8102")
+
+    def handle(self, *args, citizenserve, imt, **options):
+        targets = {Partner.CITIZENSERVE: citizenserve, Partner.IMT: imt}
+        for partner, url in targets.items():
+            if not url:
+                continue
+            name, default = CREDENTIAL_ENV[partner]
+            credential = os.environ.get(name) or default
+            for biller in Biller.objects.filter(partner=partner):
+                try:
+                    biller_point_at_sandbox(biller=biller, sandbox_url=url, credential=credential)
+                except ApplicationError as e:
+                    raise CommandError(str(e)) from None
+                self.stdout.write(f"Biller {biller} now calls the {partner} sandbox at {url}")

@@ -1,0 +1,355 @@
+"""RTDR: the payer site's real-time invoice lookup, served from the partner.
+
+An invoice refreshed less than 6 hours ago is served from the hub, unless the
+biller's option 64 is On. A missing invoice is generated from the partner where
+the biller's integration does invoice-on-demand (setting 131); an existing one
+has its balance refreshed. Concurrent lookups of one invoice make one partner
+call (RtdrFlight). When the partner is down or slow, the last known invoice is
+served as stale; without one the lookup fails with a stable code.
+"""
+
+import datetime
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billers.models import Biller, Customer, Invoice, InvoiceType, RefreshSource
+from billers.validators import JSON_CONFIGURATION_SETTING_ID
+from icintegrations.errors import (
+    NotFoundError,
+    PartnerFailedError,
+    PartnerTimeoutError,
+    PartnerUnavailableError,
+)
+from partners.connectors.base import BalanceUpdate, BillDocument, Connector, PartnerRecord
+from partners.connectors.errors import (
+    NotSupported,
+    Outcome,
+    PartnerAuthError,
+    PartnerError,
+    PartnerNotFound,
+)
+from partners.connectors.http import Exchange
+from partners.connectors.registry import connector_build
+from partners.mapping import MappedRecord, Mapper
+from partners.models import PartnerCall, RtdrFlight
+from partners.selectors import connector_config, default_invoice_type_id, invoice_for_lookup
+
+logger = logging.getLogger("partners.rtdr")
+
+FRESH_FOR = datetime.timedelta(hours=6)
+FLIGHT_LEASE = datetime.timedelta(seconds=30)  # longer than a partner call can take
+FLIGHT_POLL_SECONDS = 0.02
+
+NOT_FOUND = "invoice_not_found"
+BAD_RECORD = "partner_bad_record"
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    invoice: Invoice
+    stale: bool
+
+
+def invoice_not_found(invoice_number: str) -> NotFoundError:
+    # One answer for "no such invoice" and "wrong second factor".
+    return NotFoundError(f"No invoice {invoice_number} for this biller.", code=NOT_FOUND)
+
+
+def _zip_matches(stored: str, given: str | None) -> bool:
+    def digits(value):
+        return "".join(ch for ch in (value or "") if ch.isalnum())[:5].upper()
+
+    return bool(given) and bool(stored) and digits(stored) == digits(given)
+
+
+def _served(biller: Biller, invoice: Invoice, zip_code: str | None, stale: bool) -> LookupResult:
+    if biller.lookup_requires_zip and not _zip_matches(invoice.customer.zip, zip_code):
+        raise invoice_not_found(invoice.invoice_number)
+    return LookupResult(invoice=invoice, stale=stale)
+
+
+def _on_demand(connector: Connector) -> bool:
+    raw = connector.config.setting(JSON_CONFIGURATION_SETTING_ID)
+    if not raw or not connector.supports_invoice_on_demand:
+        return False
+    try:
+        integration = json.loads(raw)["InvoiceOnDemand"]["Integration"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return integration == connector.partner
+
+
+def invoice_lookup(
+    *, biller: Biller, invoice_number: str, zip_code: str | None = None
+) -> LookupResult:
+    invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+    if (
+        invoice is not None
+        and not getattr(biller, "override_six_hours", False)
+        and invoice.refreshed_at is not None
+        and timezone.now() - invoice.refreshed_at < FRESH_FOR
+    ):
+        return _served(biller, invoice, zip_code, stale=False)
+
+    connector = connector_build(connector_config(biller=biller))
+    if invoice is None and not _on_demand(connector):
+        raise invoice_not_found(invoice_number)
+
+    code = _refresh_once(biller, connector, invoice_number)
+    if code == "":
+        invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+        if invoice is not None:
+            return _served(biller, invoice, zip_code, stale=False)
+        code = NOT_FOUND
+    if code == NOT_FOUND:
+        raise invoice_not_found(invoice_number)
+    if code == PartnerAuthError.code:
+        raise PartnerFailedError(
+            "The partner refused the hub's credentials for this biller.", code=code
+        )
+    if invoice is not None:
+        return _served(biller, invoice, zip_code, stale=True)
+    if code == "partner_timeout":
+        raise PartnerTimeoutError("The partner did not answer in time.", code=code)
+    if code in ("partner_rejected", BAD_RECORD, "partner_bad_response"):
+        raise PartnerFailedError("The partner's answer could not be used.", code=code)
+    raise PartnerUnavailableError("The partner cannot be reached.", code="partner_unavailable")
+
+
+# --- one partner call per invoice at a time ----------------------------------
+
+
+def _flight_acquire(biller: Biller, invoice_number: str) -> uuid.UUID | None:
+    now, token = timezone.now(), uuid.uuid4()
+    taken = (
+        RtdrFlight.objects.filter(biller=biller, invoice_number=invoice_number)
+        .exclude(finished_at__isnull=True, started_at__gte=now - FLIGHT_LEASE)
+        .update(token=token, started_at=now, finished_at=None, error_code="")
+    )
+    if taken:
+        return token
+    try:
+        with transaction.atomic():
+            RtdrFlight.objects.create(
+                biller=biller, invoice_number=invoice_number, token=token, started_at=now
+            )
+    except IntegrityError:
+        return None  # another lookup is calling the partner
+    return token
+
+
+def _flight_wait(biller: Biller, invoice_number: str) -> str | None:
+    """Wait for the flight in progress; its error code ("" for success), or None
+    if its lease ran out."""
+    deadline = time.monotonic() + FLIGHT_LEASE.total_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(FLIGHT_POLL_SECONDS)
+        flight = (
+            RtdrFlight.objects.filter(biller=biller, invoice_number=invoice_number)
+            .values("finished_at", "error_code")
+            .first()
+        )
+        if flight is None:
+            return None
+        if flight["finished_at"] is not None:
+            return flight["error_code"]
+    return None
+
+
+def _refresh_once(biller: Biller, connector: Connector, invoice_number: str) -> str:
+    token = _flight_acquire(biller, invoice_number)
+    if token is None:
+        code = _flight_wait(biller, invoice_number)
+        if code is not None:
+            return code
+        token = _flight_acquire(biller, invoice_number)
+        if token is None:
+            return "partner_timeout"
+    code = "partner_unavailable"
+    try:
+        code = _refresh(biller, connector, invoice_number)
+    finally:
+        RtdrFlight.objects.filter(biller=biller, invoice_number=invoice_number, token=token).update(
+            finished_at=timezone.now(), error_code=code
+        )
+    return code
+
+
+# --- the partner call and what is written from it -----------------------------
+
+
+def partner_call_record(
+    *,
+    biller: Biller,
+    partner: str,
+    operation: str,
+    invoice_number: str,
+    outcome: str,
+    exchange: Exchange | None,
+    error_code: str = "",
+    message: str = "",
+) -> None:
+    PartnerCall.objects.create(
+        biller=biller,
+        partner=partner,
+        operation=operation,
+        invoice_number=invoice_number[:100],
+        outcome=outcome,
+        error_code=error_code,
+        message=message[:500],
+        status_code=exchange.status_code if exchange else None,
+        duration_ms=exchange.duration_ms if exchange else None,
+        exchange=exchange.as_dict() if exchange else None,
+    )
+    if error_code == PartnerAuthError.code:
+        logger.error(
+            "RTDR: %s refused the credentials of biller %s on %s (see Partner calls in the "
+            "admin)",
+            partner, biller.bid, operation,
+        )  # fmt: skip
+
+
+def _refresh(biller: Biller, connector: Connector, invoice_number: str) -> str:
+    existing = Invoice.objects.filter(biller=biller, invoice_number=invoice_number).first()
+    operation = "invoice_refresh" if existing else "invoice_generate"
+    record_call = dict(
+        biller=biller, partner=connector.partner, operation=operation,
+        invoice_number=invoice_number,
+    )  # fmt: skip
+    try:
+        record = connector.fetch_invoice(invoice_number)
+    except PartnerError as e:
+        code = NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
+        partner_call_record(
+            **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
+            message=e.message,
+        )  # fmt: skip
+        return code
+
+    problems, balance, mapped = "", None, None
+    try:
+        if existing is not None:
+            balance = connector.balance_update(record)
+        if balance is None:
+            mapped = Mapper(
+                biller.field_mappings.all(),
+                settings=connector.config.settings,
+                today=timezone.localdate(),
+                default_invoice_type_id=default_invoice_type_id(biller=biller),
+            ).apply(record.record)
+            problems = "; ".join(str(error) for error in mapped.errors)
+    except PartnerError as e:
+        problems = e.message
+    if problems:
+        partner_call_record(
+            **record_call, outcome=Outcome.SUCCESS, exchange=record.exchange,
+            error_code=BAD_RECORD, message=problems,
+        )  # fmt: skip
+        logger.warning("RTDR: biller %s invoice %s: %s", biller.bid, invoice_number, problems)
+        return BAD_RECORD
+
+    if existing is None:
+        invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
+    else:
+        if balance is None:
+            balance = BalanceUpdate(
+                balance_due=mapped.invoice.get("balance_due"),
+                past_due=mapped.invoice.get("past_due"),
+                total_amount_due=mapped.invoice.get("total_amount_due"),
+            )
+        invoice_balance_update(invoice=existing, balance=balance, record=record)
+    partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=record.exchange)
+    return ""
+
+
+@transaction.atomic
+def invoice_create_from_partner(
+    *, biller: Biller, mapped: MappedRecord, record: PartnerRecord
+) -> Invoice:
+    customer_fields = dict(mapped.customer)
+    account_number = customer_fields.pop("account_number", "") or record.invoice_number
+    customer, created = Customer.objects.get_or_create(
+        biller=biller, account_number=account_number, defaults=customer_fields
+    )
+    if not created and any(getattr(customer, k) != v for k, v in customer_fields.items()):
+        for name, value in customer_fields.items():
+            setattr(customer, name, value)
+        customer.save(update_fields=[*customer_fields, "updated_at"])
+    invoice_fields = dict(mapped.invoice)
+    type_id = invoice_fields.pop("invoice_type_id", None)
+    invoice_fields.pop("invoice_format_guid", None)
+    invoice_fields["invoice_number"] = record.invoice_number
+    invoice_type = (
+        InvoiceType.objects.filter(biller=biller, type_id=type_id).first() if type_id else None
+    )
+    return Invoice.objects.create(
+        biller=biller,
+        customer=customer,
+        invoice_type=invoice_type,
+        raw_payload=record.record,
+        refreshed_at=timezone.now(),
+        refreshed_via=RefreshSource.RTDR_GENERATE,
+        **invoice_fields,
+    )
+
+
+def invoice_balance_update(*, invoice: Invoice, balance: BalanceUpdate, record: PartnerRecord):
+    fields = ["raw_payload", "refreshed_at", "refreshed_via", "updated_at"]
+    for name in ("balance_due", "past_due", "total_amount_due"):
+        value = getattr(balance, name)
+        if value is not None:
+            setattr(invoice, name, value)
+            fields.append(name)
+    invoice.raw_payload = record.record
+    invoice.refreshed_at = timezone.now()
+    invoice.refreshed_via = RefreshSource.RTDR_REFRESH
+    invoice.save(update_fields=fields)
+
+
+# --- bill presentment ----------------------------------------------------------
+
+
+def bill_pdf_fetch(
+    *, biller: Biller, invoice_number: str, zip_code: str | None = None
+) -> BillDocument:
+    """The partner's PDF of an invoice the hub knows (with the same second factor)."""
+    invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+    if invoice is None:
+        raise invoice_not_found(invoice_number)
+    _served(biller, invoice, zip_code, stale=False)
+    connector = connector_build(connector_config(biller=biller))
+    record_call = dict(
+        biller=biller, partner=connector.partner, operation="bill_pdf",
+        invoice_number=invoice_number,
+    )  # fmt: skip
+    try:
+        document = connector.fetch_bill_pdf(invoice_number)
+    except NotSupported:
+        raise NotFoundError(
+            "This biller's partner presents no bill PDF.", code="bill_not_available"
+        ) from None
+    except PartnerError as e:
+        code = NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
+        partner_call_record(
+            **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
+            message=e.message,
+        )  # fmt: skip
+        if code == NOT_FOUND:
+            raise NotFoundError("The partner has no bill for this invoice.", code=code) from None
+        if isinstance(e, PartnerAuthError):
+            raise PartnerFailedError(
+                "The partner refused the hub's credentials for this biller.", code=code
+            ) from None
+        if code == "partner_timeout":
+            raise PartnerTimeoutError("The partner did not answer in time.", code=code) from None
+        raise PartnerUnavailableError(
+            "The partner cannot be reached.", code="partner_unavailable"
+        ) from None
+    partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=document.exchange)
+    return document
