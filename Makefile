@@ -14,14 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The whole system on the embedded default (SQLite, django-q2's ORM broker),
-# with public demo keys: never put a real partner credential in it.
+# The whole system on the embedded default (SQLite, django-q2's ORM broker):
+# web, worker, both partner sandboxes, the demo billers pointed at them. Public
+# demo keys: never put a real partner credential in it.
 demo: install
-	ICI_MODE=demo $(BIN)/python manage.py migrate --noinput
-	ICI_MODE=demo $(BIN)/python manage.py load_biller_preset
-	ICI_MODE=demo $(BIN)/python manage.py demo_admin
-	@echo "Admin: http://127.0.0.1:8000/admin/"
-	ICI_MODE=demo $(BIN)/python manage.py runserver 127.0.0.1:8000
+	ICI_MODE=demo $(BIN)/python scripts/run_demo.py
 
 # The suite on SQLite with the ORM broker; then, when ICI_TEST_DATABASE_URL and
 # ICI_TEST_REDIS_URL are set (.ci/run sets them), again on PostgreSQL with

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import icintegrations.schema  # noqa: F401 - registers the bearer scheme
 from partners.selectors import biller_for_client
 from partners.services.rtdr import bill_pdf_fetch, invoice_lookup
 

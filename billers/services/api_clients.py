@@ -10,15 +10,23 @@ TOKEN_PREFIX = "ici_"
 
 
 @transaction.atomic
-def api_client_create(*, name: str, bids: list[int]) -> tuple[ApiClient, str]:
+def api_client_create(
+    *, name: str, bids: list[int], replace: bool = False
+) -> tuple[ApiClient, str]:
     """Create an API client for some billers. Returns it with its token, which
-    is shown once and stored only as a hash."""
+    is shown once and stored only as a hash. `replace` first deletes a client of
+    the same name (its old token stops working)."""
     if not name.strip():
         raise ApplicationError("An API client needs a name.", code="invalid_name")
     if not bids:
         raise ApplicationError("An API client needs at least one biller.", code="no_billers")
+    if replace:
+        ApiClient.objects.filter(name=name).delete()
     if ApiClient.objects.filter(name=name).exists():
-        raise ApplicationError(f"An API client named {name!r} exists.", code="duplicate_name")
+        raise ApplicationError(
+            f"An API client named {name!r} exists (--replace gives it a new token).",
+            code="duplicate_name",
+        )
     billers = list(Biller.objects.filter(bid__in=bids))
     missing = sorted(set(bids) - {b.bid for b in billers})
     if missing:

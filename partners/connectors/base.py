@@ -40,7 +40,7 @@ class PartnerRecord:
 
     invoice_number: str
     record: dict
-    exchange: Exchange
+    exchange: Exchange | None
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,11 @@ def _refresh(biller: Biller, connector: Connector, invoice_number: str) -> str:
 
 @transaction.atomic
 def invoice_create_from_partner(
-    *, biller: Biller, mapped: MappedRecord, record: PartnerRecord
+    *,
+    biller: Biller,
+    mapped: MappedRecord,
+    record: PartnerRecord,
+    via: str = RefreshSource.RTDR_GENERATE,
 ) -> Invoice:
     customer_fields = dict(mapped.customer)
     account_number = customer_fields.pop("account_number", "") or record.invoice_number
@@ -294,7 +298,7 @@ def invoice_create_from_partner(
         invoice_type=invoice_type,
         raw_payload=record.record,
         refreshed_at=timezone.now(),
-        refreshed_via=RefreshSource.RTDR_GENERATE,
+        refreshed_via=via,
         **invoice_fields,
     )
 

@@ -2,11 +2,17 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from django.db import transaction
+from django.utils import timezone
 
-from billers.models import Biller, BillerSetting, Partner
+from billers.models import Biller, BillerSetting, Invoice, Partner, RefreshSource
+from billers.selectors import biller_setting_values
 from billers.services.settings import biller_setting_set
 from icintegrations.errors import ApplicationError
+from partners.connectors.base import PartnerRecord
+from partners.mapping import Mapper
+from partners.selectors import default_invoice_type_id
 
 # Settings holding a URL whose host is replaced, and settings holding the credential.
 SANDBOX_SETTINGS = {
@@ -42,3 +48,44 @@ def biller_point_at_sandbox(*, biller: Biller, sandbox_url: str, credential: str
         biller_setting_set(biller=biller, setting_id=setting_id, value=value)
     for setting_id in layout["credentials"]:
         biller_setting_set(biller=biller, setting_id=setting_id, value=credential)
+
+
+def demo_invoices_from_imt_sandbox(*, biller: Biller, sandbox_url: str) -> int:
+    """Demo only: IMT's invoices arrive by file, so put the IMT sandbox's invoices
+    into the hub as if a file had brought them (through the biller's mapping).
+    Returns how many were added; invoices the hub has already are left alone."""
+    ledger = requests.get(f"{sandbox_url.rstrip('/')}/_sandbox/ledger", timeout=5).json()
+    mapper = Mapper(
+        biller.field_mappings.all(),
+        settings=biller_setting_values(biller=biller),
+        today=timezone.localdate(),
+        default_invoice_type_id=default_invoice_type_id(biller=biller),
+    )
+    from partners.services.rtdr import invoice_create_from_partner
+
+    known = set(Invoice.objects.filter(biller=biller).values_list("invoice_number", flat=True))
+    added = 0
+    for number, detail in ledger["invoices"].items():
+        if number in known:
+            continue
+        row = {  # the invoice file's columns, from the API's invoice detail
+            "invoice_number": number,
+            "invoice_date": detail.get("invoice_month", ""),
+            "due_date": detail.get("due_date", ""),
+            "amount_due": detail.get("amount_due", ""),
+            "past_due_amount": detail.get("past_due", ""),
+            "customer_id": detail.get("customer", ""),
+            "customer_name": f"Demo customer {detail.get('customer', '')}",
+            "ZIP": "62701",
+        }
+        mapped = mapper.apply(row)
+        if mapped.errors:
+            continue
+        invoice_create_from_partner(
+            biller=biller,
+            mapped=mapped,
+            record=PartnerRecord(invoice_number=number, record=row, exchange=None),
+            via=RefreshSource.FILE,
+        )
+        added += 1
+    return added

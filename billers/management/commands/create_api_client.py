@@ -15,10 +15,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--biller", dest="bids", type=int, action="append", required=True, metavar="BID"
         )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="replace a client of the same name: a new token, the old one stops working",
+        )
 
-    def handle(self, *args, name, bids, **options):
+    def handle(self, *args, name, bids, replace, **options):
         try:
-            client, token = api_client_create(name=name, bids=bids)
+            client, token = api_client_create(name=name, bids=bids, replace=replace)
         except ApplicationError as e:
             raise CommandError(str(e)) from None
         billers = ", ".join(str(b.bid) for b in client.billers.order_by("bid"))

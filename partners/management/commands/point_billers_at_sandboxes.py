@@ -4,7 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billers.models import Biller, Partner
 from icintegrations.errors import ApplicationError
-from partners.services.sandboxes import biller_point_at_sandbox
+from partners.services.sandboxes import (
+    biller_point_at_sandbox,
+    demo_invoices_from_imt_sandbox,
+)
 
 CREDENTIAL_ENV = {
     Partner.CITIZENSERVE: ("ICI_SANDBOX_CITIZENSERVE_KEY", "sandbox-citizenserve-key"),
@@ -21,8 +24,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--citizenserve", metavar="URL", help="e.g. http://127.0.0.1:8101")
         parser.add_argument("--imt", metavar="URL", help="e.g. http://127.0.0.1:8102")
+        parser.add_argument(
+            "--demo-invoices",
+            action="store_true",
+            help="also put the IMT sandbox's invoices into the hub, as an invoice file would",
+        )
 
-    def handle(self, *args, citizenserve, imt, **options):
+    def handle(self, *args, citizenserve, imt, demo_invoices, **options):
         targets = {Partner.CITIZENSERVE: citizenserve, Partner.IMT: imt}
         for partner, url in targets.items():
             if not url:
@@ -35,3 +43,6 @@ class Command(BaseCommand):
                 except ApplicationError as e:
                     raise CommandError(str(e)) from None
                 self.stdout.write(f"Biller {biller} now calls the {partner} sandbox at {url}")
+                if demo_invoices and partner == Partner.IMT:
+                    added = demo_invoices_from_imt_sandbox(biller=biller, sandbox_url=url)
+                    self.stdout.write(f"Biller {biller}: {added} demo invoices added")
