@@ -8,12 +8,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
+from icintegrations.errors import ApplicationError
 from partners.selectors import biller_for_client
 from partners.services.rtdr import bill_pdf_fetch, invoice_lookup
 
 
 def _money(value) -> str | None:
     return None if value is None else f"{value:.2f}"
+
+
+def _checked(invoice_number: str, zip_code: str | None) -> tuple[str, str | None]:
+    """Refuse what cannot be an invoice number or a ZIP before any partner call."""
+    if not invoice_number.strip() or len(invoice_number) > 100 or not invoice_number.isprintable():
+        raise ApplicationError(
+            "An invoice number is 1 to 100 printable characters.", code="invalid_invoice_number"
+        )
+    if zip_code is not None and (len(zip_code) > 20 or not zip_code.isprintable()):
+        raise ApplicationError("A ZIP is at most 20 printable characters.", code="invalid_zip")
+    return invoice_number, zip_code
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -28,6 +40,7 @@ ZIP_PARAMETER = OpenApiParameter(
     description="The customer's ZIP, where the biller requires it as a second factor.",
 )
 ERRORS = {
+    400: ErrorSerializer,
     401: ErrorSerializer,
     404: ErrorSerializer,
     429: ErrorSerializer,
@@ -68,10 +81,9 @@ class InvoiceLookupApi(APIView):
         responses={200: OutputSerializer, **ERRORS},
     )
     def get(self, request, bid: int, invoice_number: str):
+        invoice_number, zip_code = _checked(invoice_number, request.query_params.get("zip"))
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
-        result = invoice_lookup(
-            biller=biller, invoice_number=invoice_number, zip_code=request.query_params.get("zip")
-        )
+        result = invoice_lookup(biller=biller, invoice_number=invoice_number, zip_code=zip_code)
         invoice, customer = result.invoice, result.invoice.customer
         return Response(
             {
@@ -106,10 +118,9 @@ class BillPdfApi(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, bid: int, invoice_number: str):
+        invoice_number, zip_code = _checked(invoice_number, request.query_params.get("zip"))
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
-        document = bill_pdf_fetch(
-            biller=biller, invoice_number=invoice_number, zip_code=request.query_params.get("zip")
-        )
+        document = bill_pdf_fetch(biller=biller, invoice_number=invoice_number, zip_code=zip_code)
         response = StreamingHttpResponse(document.chunks, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{invoice_number}.pdf"'
         response["Cache-Control"] = "no-store"

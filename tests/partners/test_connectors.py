@@ -24,6 +24,7 @@ from partners.connectors.errors import (
     PartnerUnknown,
 )
 from partners.connectors.imt import ImtConnector
+from tests.partners.fixtures import IMT_INVOICE_DETAIL_SAMPLE
 
 API_KEY = "cs-test-api-key-1234567890"
 INTEGRATOR_ID = "imt-test-integrator-42"
@@ -35,21 +36,7 @@ GETQUERY = (
 ADD_PAYMENT = "https://test.citizenserve.com/citizenws/service/addlicensepayment"
 IMT_BASE = "https://billingtest.imtapps.com"
 SAMPLE_RECORD = {"licensenumber": "PBL19-010007", "totalamountdue": 70, "balancedue": 25}
-IMT_DETAIL = {
-    "id": 599531,
-    "amount_due": "50.00",
-    "past_due": "50.00",
-    "invoice_number": "040620220901",
-    "total_amount": "50.00",
-    "paid_amount": "0.00",
-    "invoice_month": "2022-09-01",
-    "sent": True,
-    "status": "F",
-    "due_date": "2022-10-21",
-    "created": "2022-10-03T16:41:40-05:00",
-    "updated": "2022-10-03T16:42:56-05:00",
-    "customer": "0406",
-}
+IMT_DETAIL = IMT_INVOICE_DETAIL_SAMPLE
 
 
 def citizenserve(settings=None):

@@ -5,26 +5,14 @@ import pytest
 
 from billers.models import FieldMapping
 from partners.mapping import Mapper
+from tests.partners.fixtures import CITIZENSERVE_GETQUERY_SAMPLE
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 11, 24)
 
 # The getQuery sample of the CitizenServe document.
-CITIZENSERVE_SAMPLE = {
-    "licensenumber": "PBL19-010007",
-    "customerzip": "85345",
-    "accountstatement": "http://test.citizenserve.com/Documents/24/"
-    "400417501_Account%20Statement%20Letter.htm ",
-    "totalamountdue": 70,
-    "balancedue": 25,
-    "customerstate": "AZ",
-    "customeraddress": "JOSE SALAZAR 10539 W ALICE Avenue ",
-    "customercity": "PEORIA",
-    "description": "ROCKY POINT SHRIMP",
-    "businessaddress": "10539 W ALICE Avenue  ",
-    "customername": "JOSE L SALAZAR",
-}
+CITIZENSERVE_SAMPLE = CITIZENSERVE_GETQUERY_SAMPLE[0]
 
 IMT_ROW = {
     "invoice_number": "040620220901",

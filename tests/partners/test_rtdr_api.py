@@ -298,6 +298,23 @@ def test_lookups_are_throttled_per_client(api, peoria, citizenserve_sandbox, mon
     assert lookup(other, 2249, PEORIA_SAMPLE).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("number", "params", "code"),
+    [
+        ("X" * 101, {}, "invalid_invoice_number"),
+        ("%20", {}, "invalid_invoice_number"),
+        ("PBL%0A19", {}, "invalid_invoice_number"),
+        (PEORIA_SAMPLE, {"zip": "9" * 21}, "invalid_zip"),
+    ],
+)
+def test_what_cannot_be_an_invoice_number_is_refused_before_any_partner_call(
+    api, peoria, citizenserve_sandbox, number, params, code
+):
+    response = api.get(f"/api/v1/billers/2249/invoices/{number}", params)
+    assert (response.status_code, response.json()["code"]) == (400, code)
+    assert lookups(citizenserve_sandbox) == 0
+
+
 def test_unknown_api_paths_answer_json(api):
     response = api.get("/api/v1/nothing-here")
     assert response.status_code == 404

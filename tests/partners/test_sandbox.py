@@ -12,6 +12,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from partners.sandbox import SandboxServer
+from tests.partners.fixtures import CITIZENSERVE_GETQUERY_SAMPLE, IMT_INVOICE_DETAIL_SAMPLE
 
 CS_KEY = "sandbox-citizenserve-key"
 IMT_ID = "sandbox-imt-integrator"
@@ -22,39 +23,9 @@ LOOKUP = (
 )
 ADD_PAYMENT = "/citizenws/service/addlicensepayment"
 POST_PAYMENT = "/api/integration/invoice/post-payment"
-# The sample answer of the CitizenServe technical design, as it shows it.
-CS_SAMPLE = [
-    {
-        "licensenumber": "PBL19-010007",
-        "customerzip": "85345",
-        "accountstatement": (
-            "http://test.citizenserve.com/Documents/24/400417501_Account%20Statement%20Letter.htm "
-        ),
-        "totalamountdue": 70,
-        "balancedue": 25,
-        "customerstate": "AZ",
-        "customeraddress": "JOSE SALAZAR 10539 W ALICE Avenue ",
-        "customercity": "PEORIA",
-        "description": "ROCKY POINT SHRIMP",
-        "businessaddress": "10539 W ALICE Avenue  ",
-        "customername": "JOSE L SALAZAR",
-    }
-]
-IMT_SAMPLE = {
-    "id": 599531,
-    "amount_due": "50.00",
-    "past_due": "50.00",
-    "invoice_number": "040620220901",
-    "total_amount": "50.00",
-    "paid_amount": "0.00",
-    "invoice_month": "2022-09-01",
-    "sent": True,
-    "status": "F",
-    "due_date": "2022-10-21",
-    "created": "2022-10-03T16:41:40-05:00",
-    "updated": "2022-10-03T16:42:56-05:00",
-    "customer": "0406",
-}
+# The sample answers of the technical designs, as they show them.
+CS_SAMPLE = CITIZENSERVE_GETQUERY_SAMPLE
+IMT_SAMPLE = IMT_INVOICE_DETAIL_SAMPLE
 
 
 @pytest.fixture
