@@ -255,8 +255,12 @@ def _refresh(biller: Biller, connector: Connector, invoice_number: str) -> str:
         return BAD_RECORD
 
     if existing is None:
-        invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
-    else:
+        try:
+            invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
+        except IntegrityError:
+            # Written meanwhile by another path (an invoice file): refresh that one.
+            existing = Invoice.objects.get(biller=biller, invoice_number=invoice_number)
+    if existing is not None:
         if balance is None:
             balance = BalanceUpdate(
                 balance_due=mapped.invoice.get("balance_due"),
