@@ -1,0 +1,1 @@
+"""Benchmarks of the hub (see benchmarks/README.md)."""
