@@ -9,6 +9,9 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 
 from billers.models import ApiClient
+from icintegrations.memo import TtlCache
+
+_clients = TtlCache("api clients")
 
 
 def token_hash(token: str) -> str:
@@ -44,11 +47,8 @@ class BearerTokenAuthentication(BaseAuthentication):
             token = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        row = (
-            ApiClient.objects.filter(token_hash=token_hash(token), is_active=True)
-            .values_list("id", "name")
-            .first()
-        )
+        digest = token_hash(token)
+        row = _clients.get_or_load(digest, lambda: _client_row(digest))
         if row is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         return ClientPrincipal(*row), None
@@ -60,3 +60,11 @@ class BearerTokenAuthentication(BaseAuthentication):
 class IsApiClient(BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.user, ClientPrincipal)
+
+
+def _client_row(digest: str) -> tuple[int, str] | None:
+    return (
+        ApiClient.objects.filter(token_hash=digest, is_active=True)
+        .values_list("id", "name")
+        .first()
+    )

@@ -7,6 +7,9 @@ os.environ.setdefault("ICI_MODE", "test")
 from icintegrations.settings import *  # noqa: E402,F403
 from icintegrations.settings import Q_CLUSTER  # noqa: E402
 
+# Tests change a biller and look it up at once: no configuration cache (its own
+# test turns it on).
+ICI_CONFIG_CACHE_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 

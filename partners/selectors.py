@@ -1,16 +1,81 @@
-from django.db.models import Exists, OuterRef
+"""Reads for RTDR. The lookup path runs on every payer keystroke that submits an
+invoice number, so its reads are cached (configuration, icintegrations.memo)
+or written as one plain SQL statement (the invoice): building the ORM query
+cost more than running it (benchmarks/README.md)."""
 
-from billers.models import Biller, BillerOption, Invoice, InvoiceType
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from billers.models import Biller, BillerOption, Customer, Invoice, InvoiceType
 from billers.selectors import biller_setting_values
 from icintegrations.errors import NotFoundError
+from icintegrations.memo import TtlCache
 from partners.connectors.base import ConnectorConfig
 
 OVERRIDE_SIX_HOUR_CHECK = 64  # integration option
 
+_billers = TtlCache("billers by client and BID")
+_configs = TtlCache("connector configurations")
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    account_number: str
+    name: str
+    address1: str
+    address2: str
+    city: str
+    state: str
+    zip: str
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """What a lookup answers with: an invoice and its customer, read once."""
+
+    id: int
+    invoice_number: str
+    invoice_date: datetime.date | None
+    due_date: datetime.date | None
+    total_amount_due: Decimal
+    balance_due: Decimal | None
+    past_due: Decimal | None
+    refreshed_at: datetime.datetime | None
+    customer: CustomerView
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> "InvoiceView":
+        c = invoice.customer
+        return cls(
+            id=invoice.pk,
+            invoice_number=invoice.invoice_number,
+            invoice_date=invoice.invoice_date,
+            due_date=invoice.due_date,
+            total_amount_due=invoice.total_amount_due,
+            balance_due=invoice.balance_due,
+            past_due=invoice.past_due,
+            refreshed_at=invoice.refreshed_at,
+            customer=CustomerView(
+                c.account_number, c.name, c.address1, c.address2, c.city, c.state, c.zip
+            ),
+        )
+
 
 def biller_for_client(*, client_id: int, bid: int) -> Biller:
     """An active biller the API client may see, with what a lookup needs; 404 otherwise."""
-    biller = (
+    biller = _billers.get_or_load((client_id, bid), lambda: _biller_for_client(client_id, bid))
+    if biller is None:
+        raise NotFoundError(f"No biller with BID {bid}.", code="biller_not_found")
+    return biller
+
+
+def _biller_for_client(client_id: int, bid: int) -> Biller | None:
+    return (
         Biller.objects.filter(bid=bid, is_active=True, api_clients=client_id)
         .annotate(
             override_six_hours=Exists(
@@ -20,33 +85,73 @@ def biller_for_client(*, client_id: int, bid: int) -> Biller:
             )
         )
         .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip")
+        .order_by()
         .first()
     )
-    if biller is None:
-        raise NotFoundError(f"No biller with BID {bid}.", code="biller_not_found")
-    return biller
 
 
-def invoice_for_lookup(*, biller: Biller, invoice_number: str) -> Invoice | None:
+def _sql() -> str:
+    i, c = Invoice._meta.db_table, Customer._meta.db_table
     return (
-        Invoice.objects.select_related("customer")
-        .only(
-            "id", "invoice_number", "invoice_date", "due_date", "total_amount_due",
-            "balance_due", "past_due", "refreshed_at", "customer__account_number",
-            "customer__name", "customer__address1", "customer__address2", "customer__city",
-            "customer__state", "customer__zip",
-        )
-        .filter(biller=biller, invoice_number=invoice_number)
-        .first()
-    )  # fmt: skip
+        f"SELECT i.id, i.invoice_number, i.invoice_date, i.due_date, "
+        f"CAST(i.total_amount_due AS TEXT), CAST(i.balance_due AS TEXT), "
+        f"CAST(i.past_due AS TEXT), i.refreshed_at, c.account_number, c.name, c.address1, "
+        f"c.address2, c.city, c.state, c.zip "
+        f"FROM {i} i JOIN {c} c ON c.id = i.customer_id "
+        f"WHERE i.biller_id = %s AND i.invoice_number = %s"
+    )
+
+
+_SQL = None
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _datetime(value):
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)  # stored in UTC (USE_TZ)
+    return value
+
+
+def _decimal(value):
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def invoice_for_lookup(*, biller: Biller, invoice_number: str) -> InvoiceView | None:
+    global _SQL
+    if _SQL is None:
+        _SQL = _sql()
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL, [biller.pk, invoice_number])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return InvoiceView(
+        id=row[0],
+        invoice_number=row[1],
+        invoice_date=_date(row[2]),
+        due_date=_date(row[3]),
+        total_amount_due=_decimal(row[4]),
+        balance_due=_decimal(row[5]),
+        past_due=_decimal(row[6]),
+        refreshed_at=_datetime(row[7]),
+        customer=CustomerView(*row[8:15]),
+    )
 
 
 def connector_config(*, biller: Biller) -> ConnectorConfig:
-    return ConnectorConfig(
-        bid=biller.bid,
-        partner=biller.partner,
-        environment=biller.environment,
-        settings=biller_setting_values(biller=biller),
+    return _configs.get_or_load(
+        biller.pk,
+        lambda: ConnectorConfig(
+            bid=biller.bid,
+            partner=biller.partner,
+            environment=biller.environment,
+            settings=biller_setting_values(biller=biller),
+        ),
     )
 
 

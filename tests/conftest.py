@@ -13,3 +13,12 @@ def presets(db):
 @pytest.fixture
 def fernet_key():
     return Fernet.generate_key().decode()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_configuration():
+    from icintegrations import memo
+
+    memo.clear_all()
+    yield
+    memo.clear_all()

@@ -13,7 +13,8 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -38,7 +39,12 @@ from partners.connectors.http import Exchange
 from partners.connectors.registry import connector_build
 from partners.mapping import MappedRecord, Mapper
 from partners.models import PartnerCall, RtdrFlight
-from partners.selectors import connector_config, default_invoice_type_id, invoice_for_lookup
+from partners.selectors import (
+    InvoiceView,
+    connector_config,
+    default_invoice_type_id,
+    invoice_for_lookup,
+)
 
 logger = logging.getLogger("partners.rtdr")
 
@@ -52,7 +58,7 @@ BAD_RECORD = "partner_bad_record"
 
 @dataclass(frozen=True)
 class LookupResult:
-    invoice: Invoice
+    invoice: InvoiceView
     stale: bool
 
 
@@ -68,7 +74,9 @@ def _zip_matches(stored: str, given: str | None) -> bool:
     return bool(given) and bool(stored) and digits(stored) == digits(given)
 
 
-def _served(biller: Biller, invoice: Invoice, zip_code: str | None, stale: bool) -> LookupResult:
+def _served(
+    biller: Biller, invoice: InvoiceView, zip_code: str | None, stale: bool
+) -> LookupResult:
     if biller.lookup_requires_zip and not _zip_matches(invoice.customer.zip, zip_code):
         raise invoice_not_found(invoice.invoice_number)
     return LookupResult(invoice=invoice, stale=stale)
@@ -101,11 +109,11 @@ def invoice_lookup(
     if invoice is None and not _on_demand(connector):
         raise invoice_not_found(invoice_number)
 
-    code = _refresh_once(biller, connector, invoice_number)
+    code, refreshed = _refresh_once(biller, connector, invoice_number, invoice)
     if code == "":
-        invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
-        if invoice is not None:
-            return _served(biller, invoice, zip_code, stale=False)
+        refreshed = refreshed or invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+        if refreshed is not None:
+            return _served(biller, refreshed, zip_code, stale=False)
         code = NOT_FOUND
     if code == NOT_FOUND:
         raise invoice_not_found(invoice_number)
@@ -162,23 +170,38 @@ def _flight_wait(biller: Biller, invoice_number: str) -> str | None:
     return None
 
 
-def _refresh_once(biller: Biller, connector: Connector, invoice_number: str) -> str:
+def _flight_release(biller: Biller, invoice_number: str, token: uuid.UUID, code: str) -> None:
+    RtdrFlight.objects.filter(biller=biller, invoice_number=invoice_number, token=token).update(
+        finished_at=timezone.now(), error_code=code
+    )
+
+
+def _refresh_once(
+    biller: Biller, connector: Connector, invoice_number: str, existing: InvoiceView | None
+) -> tuple[str, InvoiceView | None]:
+    """Call the partner unless another lookup of the invoice is: then wait for
+    it. Returns the error code ("" for success) and the refreshed invoice when
+    this lookup made the call."""
     token = _flight_acquire(biller, invoice_number)
     if token is None:
         code = _flight_wait(biller, invoice_number)
         if code is not None:
-            return code
+            return code, None
         token = _flight_acquire(biller, invoice_number)
         if token is None:
-            return "partner_timeout"
-    code = "partner_unavailable"
+            return "partner_timeout", None
+        existing = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
     try:
-        code = _refresh(biller, connector, invoice_number)
-    finally:
-        RtdrFlight.objects.filter(biller=biller, invoice_number=invoice_number, token=token).update(
-            finished_at=timezone.now(), error_code=code
+        return _refresh(
+            biller,
+            connector,
+            invoice_number,
+            existing,
+            finish=lambda code: _flight_release(biller, invoice_number, token, code),
         )
-    return code
+    except Exception:
+        _flight_release(biller, invoice_number, token, "partner_unavailable")
+        raise
 
 
 # --- the partner call and what is written from it -----------------------------
@@ -215,8 +238,16 @@ def partner_call_record(
         )  # fmt: skip
 
 
-def _refresh(biller: Biller, connector: Connector, invoice_number: str) -> str:
-    existing = Invoice.objects.filter(biller=biller, invoice_number=invoice_number).first()
+def _refresh(
+    biller: Biller,
+    connector: Connector,
+    invoice_number: str,
+    existing: InvoiceView | None,
+    *,
+    finish: Callable[[str], None],
+) -> tuple[str, InvoiceView | None]:
+    """One partner call and what is written from it, with the call's record and
+    the flight's release (`finish`) in the same transaction as the invoice."""
     operation = "invoice_refresh" if existing else "invoice_generate"
     record_call = dict(
         biller=biller, partner=connector.partner, operation=operation,
@@ -226,11 +257,13 @@ def _refresh(biller: Biller, connector: Connector, invoice_number: str) -> str:
         record = connector.fetch_invoice(invoice_number)
     except PartnerError as e:
         code = NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
-        partner_call_record(
-            **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
-            message=e.message,
-        )  # fmt: skip
-        return code
+        with transaction.atomic():
+            partner_call_record(
+                **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
+                message=e.message,
+            )  # fmt: skip
+            finish(code)
+        return code, None
 
     problems, balance, mapped = "", None, None
     try:
@@ -247,29 +280,36 @@ def _refresh(biller: Biller, connector: Connector, invoice_number: str) -> str:
     except PartnerError as e:
         problems = e.message
     if problems:
-        partner_call_record(
-            **record_call, outcome=Outcome.SUCCESS, exchange=record.exchange,
-            error_code=BAD_RECORD, message=problems,
-        )  # fmt: skip
         logger.warning("RTDR: biller %s invoice %s: %s", biller.bid, invoice_number, problems)
-        return BAD_RECORD
+        with transaction.atomic():
+            partner_call_record(
+                **record_call, outcome=Outcome.SUCCESS, exchange=record.exchange,
+                error_code=BAD_RECORD, message=problems,
+            )  # fmt: skip
+            finish(BAD_RECORD)
+        return BAD_RECORD, None
 
+    refreshed = None
     if existing is None:
         try:
-            invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
+            refreshed = InvoiceView.of(
+                invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
+            )
         except IntegrityError:
             # Written meanwhile by another path (an invoice file): refresh that one.
-            existing = Invoice.objects.get(biller=biller, invoice_number=invoice_number)
-    if existing is not None:
-        if balance is None:
-            balance = BalanceUpdate(
-                balance_due=mapped.invoice.get("balance_due"),
-                past_due=mapped.invoice.get("past_due"),
-                total_amount_due=mapped.invoice.get("total_amount_due"),
-            )
-        invoice_balance_update(invoice=existing, balance=balance, record=record)
-    partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=record.exchange)
-    return ""
+            existing = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+    with transaction.atomic():
+        if existing is not None:
+            if balance is None:
+                balance = BalanceUpdate(
+                    balance_due=mapped.invoice.get("balance_due"),
+                    past_due=mapped.invoice.get("past_due"),
+                    total_amount_due=mapped.invoice.get("total_amount_due"),
+                )
+            refreshed = invoice_balance_update(invoice=existing, balance=balance, record=record)
+        partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=record.exchange)
+        finish("")
+    return "", refreshed
 
 
 @transaction.atomic
@@ -307,17 +347,24 @@ def invoice_create_from_partner(
     )
 
 
-def invoice_balance_update(*, invoice: Invoice, balance: BalanceUpdate, record: PartnerRecord):
-    fields = ["raw_payload", "refreshed_at", "refreshed_via", "updated_at"]
-    for name in ("balance_due", "past_due", "total_amount_due"):
-        value = getattr(balance, name)
-        if value is not None:
-            setattr(invoice, name, value)
-            fields.append(name)
-    invoice.raw_payload = record.record
-    invoice.refreshed_at = timezone.now()
-    invoice.refreshed_via = RefreshSource.RTDR_REFRESH
-    invoice.save(update_fields=fields)
+def invoice_balance_update(
+    *, invoice: InvoiceView, balance: BalanceUpdate, record: PartnerRecord
+) -> InvoiceView:
+    """Write a refreshed balance (one UPDATE, no read) and return the invoice as it is now."""
+    now = timezone.now()
+    changes = {
+        name: getattr(balance, name)
+        for name in ("balance_due", "past_due", "total_amount_due")
+        if getattr(balance, name) is not None
+    }
+    Invoice.objects.filter(pk=invoice.id).update(
+        **changes,
+        raw_payload=record.record,
+        refreshed_at=now,
+        refreshed_via=RefreshSource.RTDR_REFRESH,
+        updated_at=now,
+    )
+    return replace(invoice, **changes, refreshed_at=now)
 
 
 # --- bill presentment ----------------------------------------------------------

@@ -3,13 +3,15 @@
 import datetime
 import logging
 import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
+from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
 from billers.models import BillerOption, Invoice, RefreshSource
 from billers.services.api_clients import api_client_create
@@ -244,8 +246,11 @@ def test_concurrent_lookups_of_one_invoice_make_one_partner_call(presets, citize
     def one():
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
         barrier.wait()
-        response = client.get(f"/api/v1/billers/2249/invoices/{PEORIA_SAMPLE}")
-        answers.append((response.status_code, response.json().get("balance_due")))
+        try:
+            response = client.get(f"/api/v1/billers/2249/invoices/{PEORIA_SAMPLE}")
+            answers.append((response.status_code, response.json().get("balance_due")))
+        finally:
+            connections.close_all()  # this thread's connection (CONN_MAX_AGE keeps it)
 
     threads = [threading.Thread(target=one) for _ in range(4)]
     for thread in threads:
@@ -286,7 +291,8 @@ def test_a_client_of_one_biller_gets_404_for_another(peoria, imt, citizenserve_s
 
 
 def test_lookups_are_throttled_per_client(api, peoria, citizenserve_sandbox, monkeypatch):
-    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "rtdr", "3/min")
+    # A day-long window, so that no window boundary falls inside the test.
+    monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "rtdr", "3/day")
     codes = [lookup(api, 2249, PEORIA_SAMPLE).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     body = lookup(api, 2249, PEORIA_SAMPLE).json()
@@ -349,3 +355,23 @@ def test_the_bill_pdf_needs_the_second_factor_too(api, imt, imt_sandbox):
     assert api.get(f"/api/v1/billers/1367/invoices/{IMT_SAMPLE}/pdf").status_code == 404
     ok = api.get(f"/api/v1/billers/1367/invoices/{IMT_SAMPLE}/pdf", {"zip": "62701"})
     assert ok.status_code == 200
+
+
+def test_configuration_is_cached_for_a_few_seconds_then_read_again(
+    api, imt, imt_sandbox, settings, monkeypatch
+):
+    # With the cache on, a biller change reaches a process within
+    # ICI_CONFIG_CACHE_SECONDS; clearing (as time passing does) applies it.
+    from icintegrations import memo
+
+    settings.ICI_CONFIG_CACHE_SECONDS = 30
+    memo.clear_all()
+    imt_invoice(imt)
+    assert lookup(api, 1367, IMT_SAMPLE).status_code == 200
+    imt.is_active = False
+    imt.save(update_fields=["is_active"])
+    assert lookup(api, 1367, IMT_SAMPLE).status_code == 200  # still cached
+    now = time.monotonic()
+    monkeypatch.setattr(memo.time, "monotonic", lambda: now + 31)
+    assert lookup(api, 1367, IMT_SAMPLE).status_code == 404
+    memo.clear_all()
