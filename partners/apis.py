@@ -2,7 +2,12 @@
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,6 +58,7 @@ ERRORS = {
 class InvoiceLookupApi(APIView):
     throttle_scope = "rtdr"
 
+    @extend_schema_serializer(component_name="Invoice")
     class OutputSerializer(serializers.Serializer):
         invoice_number = serializers.CharField()
         account_number = serializers.CharField()
