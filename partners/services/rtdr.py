@@ -97,6 +97,10 @@ def invoice_lookup(
     *, biller: Biller, invoice_number: str, zip_code: str | None = None
 ) -> LookupResult:
     invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+    if invoice is not None and biller.lookup_requires_zip:
+        # A refresh changes balances, never the customer: a wrong ZIP is refused
+        # before any partner call.
+        _served(biller, invoice, zip_code, stale=False)
     if (
         invoice is not None
         and not getattr(biller, "override_six_hours", False)

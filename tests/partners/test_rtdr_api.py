@@ -156,6 +156,16 @@ def test_not_found_and_a_wrong_zip_get_the_same_answer(api, peoria, citizenserve
     assert right.status_code == 200 and right.json()["customer"]["zip"] == "85345"
 
 
+def test_a_wrong_zip_for_a_known_invoice_makes_no_partner_call(api, imt, imt_sandbox):
+    imt.lookup_requires_zip = True
+    imt.save(update_fields=["lookup_requires_zip"])
+    imt_invoice(imt, zip_code="62701")
+    assert lookup(api, 1367, IMT_SAMPLE, zip="10001").status_code == 404
+    assert lookups(imt_sandbox) == 0
+    assert lookup(api, 1367, IMT_SAMPLE, zip="62701").status_code == 200
+    assert lookups(imt_sandbox) == 1
+
+
 # --- the partner down, slow, or refusing us ------------------------------------
 
 
