@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from partners.connectors.errors import NotSupported, Outcome
+from partners.connectors.errors import NotSupported, Outcome, PartnerError
 from partners.connectors.http import Exchange
 
 
@@ -87,6 +87,14 @@ class PostResult:
     @property
     def succeeded(self) -> bool:
         return self.outcome == Outcome.SUCCESS
+
+    @classmethod
+    def failed(cls, error: type[PartnerError], exchange: Exchange | None, message: str):
+        return cls(error.outcome, exchange, message=message, error_code=error.code)
+
+    @classmethod
+    def of_error(cls, error: PartnerError):
+        return cls(error.outcome, error.exchange, message=error.message, error_code=error.code)
 
 
 @dataclass(frozen=True)

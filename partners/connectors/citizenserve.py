@@ -16,13 +16,12 @@ from partners.connectors.base import (
 )
 from partners.connectors.errors import (
     Outcome,
-    PartnerAuthError,
     PartnerBadResponse,
     PartnerError,
     PartnerNotConfigured,
     PartnerNotFound,
     PartnerRejected,
-    PartnerUnknown,
+    status_error,
 )
 from partners.connectors.http import PartnerHttpClient
 
@@ -69,14 +68,9 @@ class CitizenServeConnector(Connector):
             headers={"Accept": "application/json"},
         )
         exchange = response.exchange
-        if response.status_code in (401, 403):
-            raise PartnerAuthError("CitizenServe refused the request", exchange=exchange)
-        if response.status_code >= 500:
-            raise PartnerUnknown(f"CitizenServe answered {response.status_code}", exchange=exchange)
-        if response.status_code != 200:
-            raise PartnerRejected(
-                f"CitizenServe answered {response.status_code}", exchange=exchange
-            )
+        error = status_error(response.status_code)
+        if error is not None:
+            raise error(f"CitizenServe answered {response.status_code}", exchange=exchange)
         try:
             rows = response.json()
         except ValueError:
@@ -123,11 +117,8 @@ class CitizenServeConnector(Connector):
             if not value
         ]
         if missing:
-            return PostResult(
-                Outcome.NOT_SENT,
-                None,
-                message=f"Biller {self.config.bid} lacks {', '.join(missing)}.",
-                error_code=PartnerNotConfigured.code,
+            return PostResult.failed(
+                PartnerNotConfigured, None, f"Biller {self.config.bid} lacks {', '.join(missing)}."
             )
         try:
             response = self._client().request(
@@ -141,39 +132,24 @@ class CitizenServeConnector(Connector):
                 data=json.dumps(body).encode("utf-8"),
             )
         except PartnerError as e:
-            return PostResult(e.outcome, e.exchange, message=e.message, error_code=e.code)
-        exchange = response.exchange
-        status = response.status_code
-        if status in (401, 403):
-            return PostResult(
-                Outcome.REJECTED, exchange, message="CitizenServe refused the API key",
-                error_code=PartnerAuthError.code,
-            )  # fmt: skip
-        if status >= 500:
-            return PostResult(
-                Outcome.UNKNOWN, exchange, message=f"CitizenServe answered {status}",
-                error_code=PartnerUnknown.code,
-            )  # fmt: skip
-        if status >= 400:
-            return PostResult(
-                Outcome.REJECTED, exchange, message=f"CitizenServe answered {status}",
-                error_code=PartnerRejected.code,
-            )  # fmt: skip
+            return PostResult.of_error(e)
+        exchange, status = response.exchange, response.status_code
+        error = status_error(status)
+        if error is not None:
+            return PostResult.failed(error, exchange, f"CitizenServe answered {status}")
         try:
             answer = response.json()
         except ValueError:
             answer = None
         if not isinstance(answer, dict) or "Status" not in answer:
-            return PostResult(
-                Outcome.UNKNOWN, exchange, message="CitizenServe's answer cannot be read",
-                error_code=PartnerBadResponse.code,
-            )  # fmt: skip
+            return PostResult.failed(
+                PartnerBadResponse, exchange, "CitizenServe's answer cannot be read"
+            )
         description = str(answer.get("Description", ""))
         if answer["Status"] != "Success":
-            return PostResult(
-                Outcome.REJECTED, exchange, message=description or str(answer["Status"]),
-                error_code=PartnerRejected.code,
-            )  # fmt: skip
+            return PostResult.failed(
+                PartnerRejected, exchange, description or str(answer["Status"])
+            )
         match = RECEIPT.search(description)
         return PostResult(
             Outcome.SUCCESS, exchange, receipt_number=match.group(1) if match else "",

@@ -90,3 +90,21 @@ class PartnerNotConfigured(PartnerNotSent):
     """A setting the call needs is missing: nothing was sent; fix the biller's set-up."""
 
     code = "partner_not_configured"
+
+
+def status_error(status: int, *, not_found: bool = False) -> type[PartnerError] | None:
+    """What a partner's HTTP status means, for every connector: None for 2xx.
+
+    401/403: our credentials refused; 5xx: no usable answer (it may have been
+    applied); any other status, a redirect included (never followed): refused.
+    `not_found` makes 404 mean "no such invoice" (a lookup by invoice number).
+    """
+    if 200 <= status < 300:
+        return None
+    if status in (401, 403):
+        return PartnerAuthError
+    if not_found and status == 404:
+        return PartnerNotFound
+    if status >= 500:
+        return PartnerUnknown
+    return PartnerRejected

@@ -17,13 +17,10 @@ from partners.connectors.base import (
 )
 from partners.connectors.errors import (
     Outcome,
-    PartnerAuthError,
     PartnerBadResponse,
     PartnerError,
     PartnerNotConfigured,
-    PartnerNotFound,
-    PartnerRejected,
-    PartnerUnknown,
+    status_error,
 )
 from partners.connectors.http import PartnerHttpClient, Response
 
@@ -84,18 +81,13 @@ class ImtConnector(Connector):
             headers={"X-Integrator-ID": integrator_id},
             stream=stream,
         )
-        status, exchange = response.status_code, response.exchange
-        if status == 200:
+        status = response.status_code
+        error = status_error(status, not_found=True)
+        if error is None:
             return response
-        if response.raw is not None and stream:
+        if stream:
             response.raw.close()
-        if status == 404:
-            raise PartnerNotFound(f"IMT has no invoice {invoice_number}", exchange=exchange)
-        if status in (401, 403):
-            raise PartnerAuthError("IMT refused the Integrator ID", exchange=exchange)
-        if status >= 500:
-            raise PartnerUnknown(f"IMT answered {status}", exchange=exchange)
-        raise PartnerRejected(f"IMT answered {status}", exchange=exchange)
+        raise error(f"IMT answered {status}", exchange=response.exchange)
 
     def fetch_invoice(self, invoice_number: str) -> PartnerRecord:
         response = self._get(invoice_number, "detail")
@@ -130,11 +122,11 @@ class ImtConnector(Connector):
     def post_payment(self, payment: PaymentRequest) -> PostResult:
         integrator_id = self._integrator_id(PAYMENTS_INTEGRATOR_ID)
         if not integrator_id or not self.base_url:
-            return PostResult(
-                Outcome.NOT_SENT, None,
-                message=f"Biller {self.config.bid} has no IMT base URL or Integrator ID.",
-                error_code=PartnerNotConfigured.code,
-            )  # fmt: skip
+            return PostResult.failed(
+                PartnerNotConfigured,
+                None,
+                f"Biller {self.config.bid} has no IMT base URL or Integrator ID.",
+            )
         try:
             response = self._client().request(
                 "POST",
@@ -143,7 +135,7 @@ class ImtConnector(Connector):
                 data=json.dumps(self.payment_body(payment)).encode("utf-8"),
             )
         except PartnerError as e:
-            return PostResult(e.outcome, e.exchange, message=e.message, error_code=e.code)
+            return PostResult.of_error(e)
         status, exchange = response.status_code, response.exchange
         if 200 <= status < 300:
             try:
@@ -152,20 +144,11 @@ class ImtConnector(Connector):
                 answer = None
             receipt = str(answer.get("id", "")) if isinstance(answer, dict) else ""
             return PostResult(Outcome.SUCCESS, exchange, receipt_number=receipt)
-        if status in (401, 403):
-            return PostResult(
-                Outcome.REJECTED, exchange, message="IMT refused the Integrator ID",
-                error_code=PartnerAuthError.code,
-            )  # fmt: skip
-        if status >= 500:
-            return PostResult(
-                Outcome.UNKNOWN, exchange, message=f"IMT answered {status}",
-                error_code=PartnerUnknown.code,
-            )  # fmt: skip
-        return PostResult(
-            Outcome.REJECTED, exchange, error_code=PartnerRejected.code,
-            message=exchange.response_body[:500] or f"IMT answered {status}",
-        )  # fmt: skip
+        error = status_error(status)
+        # A 400 says what was wrong with the post: keep it for the person who reads it.
+        return PostResult.failed(
+            error, exchange, exchange.response_body[:500] or f"IMT answered {status}"
+        )
 
     def fetch_bill_pdf(self, invoice_number: str) -> BillDocument:
         response = self._get(invoice_number, "pdf", stream=True)
