@@ -240,7 +240,9 @@ def test_a_partner_record_that_breaks_the_mapping_is_refused(api, peoria, citize
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_lookups_of_one_invoice_make_one_partner_call(presets, citizenserve_sandbox):
+def test_concurrent_lookups_of_one_invoice_make_one_partner_call(
+    presets, citizenserve_sandbox, settings
+):
     from billers.services.presets import biller_preset_load
     from partners.services.sandboxes import biller_point_at_sandbox
     from tests.partners.conftest import CITIZENSERVE_KEY
@@ -250,7 +252,9 @@ def test_concurrent_lookups_of_one_invoice_make_one_partner_call(presets, citize
         biller=peoria, sandbox_url=citizenserve_sandbox.url, credential=CITIZENSERVE_KEY
     )
     _, token = api_client_create(name="concurrent", bids=[2249])
-    citizenserve_sandbox.set_faults(latency_ms=300)
+    # A slow partner, so that all four lookups overlap even on a loaded machine.
+    settings.ICI_PARTNER_READ_TIMEOUT = 5.0
+    citizenserve_sandbox.set_faults(latency_ms=1500)
     answers, barrier = [], threading.Barrier(4)
 
     def one():
