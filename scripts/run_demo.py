@@ -51,6 +51,7 @@ def _interrupt(signum, frame):
 
 def main():
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored
     os.environ["ICI_MODE"] = "demo"
     manage("migrate", "--noinput", "-v", "0")
     manage("load_biller_preset")
