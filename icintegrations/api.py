@@ -1,8 +1,6 @@
 """One error shape for every API answer, `{"code", "message", "extra"}`, with a
 stable code (authentication lives in icintegrations.authentication)."""
 
-import logging
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -10,9 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from icintegrations.errors import ApplicationError
-
-logger = logging.getLogger("icintegrations.api")
-
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",

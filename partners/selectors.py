@@ -16,6 +16,7 @@ from billers.selectors import biller_setting_values
 from icintegrations.errors import NotFoundError
 from icintegrations.memo import TtlCache
 from partners.connectors.base import ConnectorConfig
+from partners.mapping import Mapper
 
 OVERRIDE_SIX_HOUR_CHECK = 64  # integration option
 
@@ -159,3 +160,13 @@ def default_invoice_type_id(*, biller: Biller) -> int | None:
     """The biller's invoice type when it has exactly one (for a generated InvoiceTypeID)."""
     types = list(InvoiceType.objects.filter(biller=biller).values_list("type_id", flat=True)[:2])
     return types[0] if len(types) == 1 else None
+
+
+def biller_mapper(*, biller: Biller, settings: dict[int, str]) -> Mapper:
+    """The biller's field mapping, compiled, with today's date and its invoice type."""
+    return Mapper(
+        biller.field_mappings.all(),
+        settings=settings,
+        today=timezone.localdate(),
+        default_invoice_type_id=default_invoice_type_id(biller=biller),
+    )

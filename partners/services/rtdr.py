@@ -37,12 +37,12 @@ from partners.connectors.errors import (
 )
 from partners.connectors.http import Exchange
 from partners.connectors.registry import connector_build
-from partners.mapping import MappedRecord, Mapper
+from partners.mapping import MappedRecord
 from partners.models import PartnerCall, RtdrFlight
 from partners.selectors import (
     InvoiceView,
+    biller_mapper,
     connector_config,
-    default_invoice_type_id,
     invoice_for_lookup,
 )
 
@@ -274,12 +274,9 @@ def _refresh(
         if existing is not None:
             balance = connector.balance_update(record)
         if balance is None:
-            mapped = Mapper(
-                biller.field_mappings.all(),
-                settings=connector.config.settings,
-                today=timezone.localdate(),
-                default_invoice_type_id=default_invoice_type_id(biller=biller),
-            ).apply(record.record)
+            mapped = biller_mapper(biller=biller, settings=connector.config.settings).apply(
+                record.record
+            )
             problems = "; ".join(str(error) for error in mapped.errors)
     except PartnerError as e:
         problems = e.message

@@ -4,15 +4,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.db import transaction
-from django.utils import timezone
 
 from billers.models import Biller, BillerSetting, Invoice, Partner, RefreshSource
 from billers.selectors import biller_setting_values
 from billers.services.settings import biller_setting_set
 from icintegrations.errors import ApplicationError
 from partners.connectors.base import PartnerRecord
-from partners.mapping import Mapper
-from partners.selectors import default_invoice_type_id
+from partners.selectors import biller_mapper
+from partners.services.rtdr import invoice_create_from_partner
 
 # Settings holding a URL whose host is replaced, and settings holding the credential.
 SANDBOX_SETTINGS = {
@@ -55,13 +54,7 @@ def demo_invoices_from_imt_sandbox(*, biller: Biller, sandbox_url: str) -> int:
     into the hub as if a file had brought them (through the biller's mapping).
     Returns how many were added; invoices the hub has already are left alone."""
     ledger = requests.get(f"{sandbox_url.rstrip('/')}/_sandbox/ledger", timeout=5).json()
-    mapper = Mapper(
-        biller.field_mappings.all(),
-        settings=biller_setting_values(biller=biller),
-        today=timezone.localdate(),
-        default_invoice_type_id=default_invoice_type_id(biller=biller),
-    )
-    from partners.services.rtdr import invoice_create_from_partner
+    mapper = biller_mapper(biller=biller, settings=biller_setting_values(biller=biller))
 
     known = set(Invoice.objects.filter(biller=biller).values_list("invoice_number", flat=True))
     added = 0
