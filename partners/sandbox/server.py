@@ -130,7 +130,8 @@ class SandboxServer:
         self._rng_lock = threading.Lock()
         self._faults = Faults()
         self._faults_lock = threading.Lock()
-        # Guards the listening server: _state is new, up, down or stopped.
+        # Guards the listening server: _state is new, up, closing (the control
+        # API's `down` answered, the socket not yet closed), down or stopped.
         self._lifecycle = threading.Lock()
         self._state = "new"
         self._up_at = 0.0
@@ -150,6 +151,10 @@ class SandboxServer:
     @property
     def display_name(self) -> str:
         return self._wire.DISPLAY_NAME
+
+    @property
+    def closing(self) -> bool:
+        return self._state == "closing"
 
     @property
     def faults(self) -> Faults:
@@ -214,7 +219,7 @@ class SandboxServer:
             if self._state == "down":
                 self._up_at = max(self._up_at, time.monotonic() + seconds)
                 return
-            if self._state != "up":
+            if self._state not in ("up", "closing"):
                 raise RuntimeError(f"the sandbox is {self._state}, not up")
             self._state = "down"
             self._up_at = time.monotonic() + seconds
@@ -359,6 +364,11 @@ class SandboxServer:
         seconds = payload.get("seconds")
         if not _is_number(seconds) or seconds < 0:
             raise ValueError("seconds must be a number >= 0")
+        with self._lifecycle:
+            if self._state == "up":
+                # Down from this answer on: a request that slips in before the
+                # socket closes is hung up on, as a dead partner would.
+                self._state = "closing"
         return Reply.json(
             202,
             {"down_for_seconds": seconds},
@@ -448,6 +458,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply.json(400, {"detail": "Send a body of at most 1 MiB with a length."}))
             return
         body = self.rfile.read(length) if length else b""
+        if self.server.sandbox.closing:
+            self.close_connection = True
+            return
         try:
             reply = self.server.sandbox._answer(self.command, self.path, self.headers, body)
         except Exception:
