@@ -128,6 +128,16 @@ class Connector(ABC):
     def post_payment(self, payment: PaymentRequest) -> PostResult:
         """Post one payment. Never raises for a partner problem: see `outcome`."""
 
+    def reconciliation_figure(self, record: dict) -> Decimal | None:
+        """The number in the partner's invoice record that a payment changes (a
+        balance due or a paid amount), or None when the record has none: what the
+        Data Pump compares before and after a post whose outcome is unknown."""
+        return None
+
+    def figure_after_payment(self, figure: Decimal, amount: Decimal) -> Decimal:
+        """The reconciliation figure once a payment of `amount` is applied."""
+        raise NotSupported(f"{self.partner} has no reconciliation figure.")
+
     def post_reversal(self, reversal: ReversalRequest) -> PostResult:
         raise NotSupported(f"{self.partner} has no reversal call in its documents.")
 

@@ -41,6 +41,17 @@ def _with_query(url: str, **params) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def _decimal(value) -> Decimal | None:
+    """A JSON number or numeric string as an exact amount; None if it is neither."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+
+
 def installation_id(rtdr_url: str) -> int | None:
     """The installationID query parameter of the getQuery URL (setting 8)."""
     value = dict(parse_qsl(urlsplit(rtdr_url).query)).get("installationID", "")
@@ -91,6 +102,12 @@ class CitizenServeConnector(Connector):
             rows[0],
         )
         return PartnerRecord(invoice_number=invoice_number, record=record, exchange=exchange)
+
+    def reconciliation_figure(self, record: dict) -> Decimal | None:
+        return _decimal(record.get("balancedue"))
+
+    def figure_after_payment(self, figure: Decimal, amount: Decimal) -> Decimal:
+        return figure - amount  # a payment lowers the license's balance due
 
     def payment_body(self, payment: PaymentRequest) -> dict:
         return {

@@ -108,6 +108,12 @@ class ImtConnector(Connector):
             raise PartnerBadResponse("IMT's invoice has no amount_due", exchange=record.exchange)
         return BalanceUpdate(balance_due=balance, past_due=_money(record.record.get("past_due")))
 
+    def reconciliation_figure(self, record: dict) -> Decimal | None:
+        return _money(record.get("paid_amount"))
+
+    def figure_after_payment(self, figure: Decimal, amount: Decimal) -> Decimal:
+        return figure + amount  # a payment raises the invoice's paid amount
+
     def payment_body(self, payment: PaymentRequest) -> dict:
         return {
             "customer": payment.account_number,
