@@ -10,7 +10,7 @@ what is wrong with the value. A record with any error is not to be written.
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlsplit
 
@@ -116,6 +116,11 @@ def to_date(value) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:  # the common YYYY-MM-DD, without strptime's cost (a file has millions)
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
     for pattern in _DATE_FORMATS:
         try:
             return datetime.datetime.strptime(text, pattern).date()
@@ -165,6 +170,9 @@ def _setting_value(settings: Mapping[int, str], rule_value: str):
     return value
 
 
+_VARIES = object()
+
+
 @dataclass(frozen=True)
 class _Step:
     file_spec_id: int
@@ -176,6 +184,7 @@ class _Step:
     required: bool
     source: str  # for messages: where the value comes from
     after: bool = False  # computed from other IC fields (year_of)
+    fixed: object = _VARIES  # the converted value when it is the same for every record
 
 
 class Mapper:
@@ -195,11 +204,19 @@ class Mapper:
         self.accela_prefix = settings.get(ACCELA_PREFIX_SETTING, "") or ""
         self.steps: list[_Step] = []
         self.partner_fields: dict[str, tuple[int, str, bool]] = {}
+        # A partner field is required when any row that reads it is (one field
+        # may feed several IC fields: IMT's invoice_number is 10 and 347).
+        self.required_partner_fields: set[str] = set()
+        self._partner_names: dict[int, str] = {}  # id(step) -> the partner field it reads
         for row in rows:
             step = self._compile(row)
             if step is not None:
+                step = self._fix(step, row)
+                if row.rule == MappingRule.PARTNER_FIELD:
+                    self._partner_names[id(step)] = row.partner_field
                 self.steps.append(step)
         self.steps.sort(key=lambda step: step.after)
+        self._plan = None  # built on first use, after any change to `steps`
 
     def _compile(self, row) -> _Step | None:
         if row.ic_field == "RowType" or row.record_type == "FH" or row.ic_field not in IC_FIELDS:
@@ -210,6 +227,8 @@ class Mapper:
         if rule == MappingRule.PARTNER_FIELD:
             name = row.partner_field
             self.partner_fields[name] = (row.file_spec_id, row.ic_field, row.required)
+            if row.required:
+                self.required_partner_fields.add(name)
 
             def get(record, values, name=name):
                 return record.get(name)
@@ -263,6 +282,19 @@ class Mapper:
             after=after,
         )
 
+    @staticmethod
+    def _fix(step: _Step, row) -> _Step:
+        """A constant, a setting or today converts once, not once per record."""
+        fixed = _VARIES
+        if row.rule in (MappingRule.CONSTANT, MappingRule.SETTING, MappingRule.TODAY):
+            raw = step.get({}, {})
+            if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+                try:
+                    fixed = step.convert(raw)
+                except ValueProblem:
+                    pass  # reported on every record, as before
+        return replace(step, fixed=fixed)
+
     def _converter(self, row, kind, target, model_field):
         partner_format = row.partner_format
         if partner_format == PartnerFormat.CURRENCY:
@@ -290,7 +322,20 @@ class Mapper:
             return text
 
         if convert is None:
-            return text
+            if pattern is not None or prefix or limit is not None:
+                return text
+
+            def plain(value):  # the common case, a string read from a file
+                if value.__class__ is not str:
+                    return text(value)
+                value = value.strip()
+                if model_limit is not None and len(value) > model_limit:
+                    raise ValueProblem(f"{_shown(value)} is longer than {model_limit} characters")
+                return value
+
+            return plain
+        if limit is None:
+            return convert
 
         def other(value):
             if limit is not None and len(str(value).strip()) > limit:
@@ -300,28 +345,44 @@ class Mapper:
         return other
 
     def apply(self, record: Mapping) -> MappedRecord:
+        if self._plan is None:
+            self._plan = [
+                (
+                    step,
+                    step.fixed,
+                    step.ic_field,
+                    step.model_field,
+                    step.target == "invoice",
+                    step.convert,
+                    self._partner_names.get(id(step)),
+                )
+                for step in self.steps
+            ]
         out = MappedRecord()
-        values = out.values
-        for step in self.steps:
-            raw = step.get(record, values)
+        values, invoice, customer = out.values, out.invoice, out.customer
+        for step, fixed, ic_field, model_field, to_invoice, convert, name in self._plan:
+            if fixed is not _VARIES:
+                values[ic_field] = fixed
+                (invoice if to_invoice else customer)[model_field] = fixed
+                continue
+            # A partner field is read directly; other rules through their getter.
+            raw = record.get(name) if name is not None else step.get(record, values)
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if step.required:
                     out.errors.append(
                         MappingError(
-                            step.file_spec_id,
-                            step.ic_field,
-                            f"required, and {step.source} is empty",
+                            step.file_spec_id, ic_field, f"required, and {step.source} is empty"
                         )
                     )
                 continue
             try:
-                value = step.convert(raw)
+                value = convert(raw)
             except ValueProblem as e:
-                out.errors.append(MappingError(step.file_spec_id, step.ic_field, str(e)))
+                out.errors.append(MappingError(step.file_spec_id, ic_field, str(e)))
                 continue
-            values[step.ic_field] = value
-            (out.invoice if step.target == "invoice" else out.customer)[step.model_field] = value
-        if "balance_due" not in out.invoice and "total_amount_due" in out.invoice:
+            values[ic_field] = value
+            (invoice if to_invoice else customer)[model_field] = value
+        if "balance_due" not in invoice and "total_amount_due" in invoice:
             # An unmapped BalanceDue matches the total (IMT: "will match totalamountdue").
-            out.invoice["balance_due"] = out.invoice["total_amount_due"]
+            invoice["balance_due"] = invoice["total_amount_due"]
         return out
