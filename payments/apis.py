@@ -1,0 +1,225 @@
+"""The payment API for the payer site: accept a payment, read where it stands,
+void it or report its ACH return. Thin: the services decide."""
+
+import re
+import uuid
+from decimal import Decimal
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import icintegrations.schema  # noqa: F401 - registers the bearer scheme
+from icintegrations.errors import NotFoundError
+from partners.apis import ErrorSerializer
+from partners.selectors import biller_for_client
+from payments.models import Payment, PaymentStatus, ReversalKind
+from payments.nacha import RETURN_CODES
+from payments.selectors import payment_attempts, payment_for_biller
+from payments.services.payments import PAYMENT_SOURCES, PaymentIn, payment_accept
+from payments.services.reversals import reversal_record
+
+AMOUNT = re.compile(r"-?\d{1,10}(\.\d{1,2})?")
+FEE = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
+class DecimalStringField(serializers.CharField):
+    """A money amount sent as a string ("25.00"): never a float."""
+
+    def __init__(self, *, pattern: re.Pattern, **kwargs):
+        self.pattern = pattern
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError('Send the amount as a string, e.g. "25.00".')
+        value = super().to_internal_value(data)
+        if not self.pattern.fullmatch(value):
+            raise serializers.ValidationError("Not an amount with at most two decimals.")
+        return Decimal(value)
+
+
+class PrintableCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not value.isprintable():
+            raise serializers.ValidationError("Only printable characters.")
+        return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.fullmatch(r"[^T ]+[T ][\d:.]+", value.strip()):
+            raise serializers.ValidationError(
+                "Give the UTC offset, e.g. 2026-11-24T10:15:00-05:00 or ...Z."
+            )
+        return super().to_internal_value(value)
+
+
+ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+    422: ErrorSerializer,
+}
+
+
+class PaymentInSerializer(serializers.Serializer):
+    payment_guid = serializers.UUIDField()
+    invoice_number = PrintableCharField(max_length=100)
+    account_number = PrintableCharField(max_length=100)
+    amount = DecimalStringField(pattern=AMOUNT, help_text='Without the service fee, e.g. "25.00".')
+    service_fee = DecimalStringField(pattern=FEE, help_text='The payer\'s fee, e.g. "1.95".')
+    payment_source = serializers.ChoiceField(choices=PAYMENT_SOURCES)
+    approval_code = PrintableCharField(max_length=100, allow_blank=True, default="")
+    payer_name = PrintableCharField(max_length=200, allow_blank=True, default="")
+    paid_at = AwareDateTimeField(help_text="ISO 8601 with its UTC offset.")
+
+
+class AttemptSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="post, snapshot (read before it) or read_back.")
+    started_at = serializers.DateTimeField()
+    outcome = serializers.CharField(help_text="success, rejected, not_sent, unknown; '' running.")
+    status_code = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.FloatField(allow_null=True)
+    receipt_number = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PaymentOutSerializer(serializers.Serializer):
+    payment_guid = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    biller = serializers.IntegerField(source="biller.bid")
+    invoice_number = serializers.CharField()
+    amount = serializers.CharField()
+    method = serializers.CharField(help_text="card or bank (settings 64 and 65).")
+    receipt_number = serializers.CharField(help_text="The partner's receipt, once posted.")
+    reversal = serializers.SerializerMethodField()
+
+    def get_reversal(self, payment) -> dict | None:
+        reversal = getattr(payment, "reversal", None)
+        if reversal is None:
+            return None
+        return {
+            "kind": reversal.kind,
+            "return_code": reversal.return_code,
+            "status": reversal.status,
+            "created_at": serializers.DateTimeField().to_representation(reversal.created_at),
+        }
+
+
+class PaymentDetailSerializer(PaymentOutSerializer):
+    attempts = AttemptSerializer(many=True)
+
+
+def _payment_of(request, bid: int, guid: str) -> Payment:
+    biller = biller_for_client(client_id=request.user.pk, bid=bid)
+    try:
+        payment_guid = uuid.UUID(guid)
+    except ValueError:
+        raise NotFoundError(f"No payment {guid}.", code="payment_not_found") from None
+    return payment_for_biller(biller=biller, payment_guid=payment_guid)
+
+
+class PaymentCreateApi(APIView):
+    @extend_schema(
+        operation_id="payment_create",
+        request=PaymentInSerializer,
+        responses={202: PaymentOutSerializer, **ERRORS},
+        description="Accept a payment for delivery to the biller's partner. Idempotent on "
+        "payment_guid: the same request again answers with the same payment (header "
+        "Idempotent-Replayed: true); another request under the same GUID is a 409. A payment "
+        "the biller's policy refuses is a 422 whose code names the rule.",
+    )
+    def post(self, request, bid: int):
+        biller = biller_for_client(client_id=request.user.pk, bid=bid)
+        serializer = PaymentInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment, created = payment_accept(
+            biller=biller, data=PaymentIn(**serializer.validated_data)
+        )
+        response = Response(PaymentOutSerializer(payment).data, status=status.HTTP_202_ACCEPTED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(
+        operation_id="payment_detail",
+        responses={200: PaymentDetailSerializer, **ERRORS},
+        description="Where a payment stands, with every partner call its delivery made.",
+    )
+    def get(self, request, bid: int, guid: str):
+        payment = _payment_of(request, bid, guid)
+        data = PaymentOutSerializer(payment).data
+        data["attempts"] = AttemptSerializer(payment_attempts(payment=payment), many=True).data
+        return Response(data)
+
+
+class ReversalOutSerializer(serializers.Serializer):
+    payment_guid = serializers.UUIDField(source="payment.payment_guid")
+    kind = serializers.CharField()
+    return_code = serializers.CharField()
+    status = serializers.CharField(
+        help_text="pending (going to the partner), delivered, to_apply (the biller applies it "
+        "in its own system), applied, not_needed (the partner never took the payment)."
+    )
+    created_at = serializers.DateTimeField()
+
+
+class VoidInSerializer(serializers.Serializer):
+    reason = PrintableCharField(max_length=500, allow_blank=True, default="")
+
+
+class AchReturnInSerializer(serializers.Serializer):
+    return_code = serializers.CharField(max_length=3, help_text="NACHA code, e.g. R01.")
+    reason = PrintableCharField(max_length=500, allow_blank=True, default="")
+
+
+class _ReversalApi(APIView):
+    kind = ""
+    input_serializer = VoidInSerializer
+
+    def post(self, request, bid: int, guid: str):
+        payment = _payment_of(request, bid, guid)
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reversal, created = reversal_record(
+            payment=payment, kind=self.kind, **serializer.validated_data
+        )
+        response = Response(ReversalOutSerializer(reversal).data, status=status.HTTP_202_ACCEPTED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class PaymentVoidApi(_ReversalApi):
+    kind = ReversalKind.VOID
+
+    @extend_schema(
+        operation_id="payment_void",
+        request=VoidInSerializer,
+        responses={202: ReversalOutSerializer, **ERRORS},
+        description="Void a payment. Where the partner has no reversal call, the void is "
+        "listed for the biller as 'to apply in your system'.",
+    )
+    def post(self, request, bid: int, guid: str):
+        return super().post(request, bid, guid)
+
+
+class PaymentAchReturnApi(_ReversalApi):
+    kind = ReversalKind.ACH_RETURN
+    input_serializer = AchReturnInSerializer
+
+    @extend_schema(
+        operation_id="payment_ach_return",
+        request=AchReturnInSerializer,
+        responses={202: ReversalOutSerializer, **ERRORS, 422: OpenApiResponse(ErrorSerializer)},
+        description="Report the ACH return of a bank payment, with its NACHA code "
+        f"({', '.join(list(RETURN_CODES)[:3])}, ...), up to 60 days after the payment.",
+    )
+    def post(self, request, bid: int, guid: str):
+        return super().post(request, bid, guid)

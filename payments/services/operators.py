@@ -1,0 +1,94 @@
+"""What operators do to deliveries from the admin, each with a required reason
+and an OperatorAction row (who, when, why): replay a dead letter, and resolve a
+review item by marking it posted or by posting it again."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    OperatorAction,
+    Payment,
+    PaymentStatus,
+    Reversal,
+    ReversalStatus,
+)
+from payments.services.delivery import delivery_enqueue
+from payments.services.payments import PaymentRefused
+
+ALLOWED_FROM = {
+    OperatorAction.Action.REPLAY: (DeliveryStatus.DEAD,),
+    OperatorAction.Action.REPOST: (DeliveryStatus.REVIEW,),
+    OperatorAction.Action.MARK_POSTED: (DeliveryStatus.REVIEW,),
+}
+
+
+def delivery_resolve(
+    *, delivery: Delivery, action: str, user, reason: str, receipt_number: str = ""
+) -> Delivery:
+    """Apply one operator action; PaymentRefused (with a code) if it does not fit."""
+    reason = reason.strip()
+    if not reason:
+        raise PaymentRefused("A reason is required.", code="reason_required")
+    allowed = ALLOWED_FROM.get(action)
+    if allowed is None:
+        raise PaymentRefused(f"Unknown action {action!r}.", code="unknown_action")
+    if delivery.status not in allowed:
+        raise PaymentRefused(
+            f"{OperatorAction.Action(action).label} applies to a delivery in "
+            f"{', '.join(allowed)}, not {delivery.status}.",
+            code="wrong_delivery_status",
+        )
+    posting = action in (OperatorAction.Action.REPLAY, OperatorAction.Action.REPOST)
+    if (
+        posting
+        and delivery.kind == DeliveryKind.PAYMENT
+        and Reversal.objects.filter(payment_id=delivery.payment_id).exists()
+    ):
+        raise PaymentRefused(
+            "The payment was voided or returned since; it is not posted again.",
+            code="payment_reversed",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Delivery.objects.filter(pk=delivery.pk, status=delivery.status)
+        if posting:
+            changed = rows.update(
+                status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0, reads=0,
+                snapshot=None, finished_at=None, updated_at=now,
+                last_error=f"{OperatorAction.Action(action).label}: {reason}"[:500],
+            )  # fmt: skip
+            payment_status = PaymentStatus.PENDING
+        else:
+            changed = rows.update(
+                status=DeliveryStatus.POSTED, finished_at=now, updated_at=now,
+                last_error=f"Marked posted: {reason}"[:500],
+            )  # fmt: skip
+            payment_status = PaymentStatus.POSTED
+        if not changed:
+            raise PaymentRefused("The delivery changed meanwhile; look again.", code="conflict")
+        if delivery.kind == DeliveryKind.PAYMENT:
+            changes = {"status": payment_status, "updated_at": now}
+            if receipt_number:
+                changes["receipt_number"] = receipt_number[:100]
+            Payment.objects.filter(pk=delivery.payment_id).update(**changes)
+        else:
+            # A dead reversal was listed for the biller to apply: posting it again
+            # takes it off that list, and one the biller applied is not posted again.
+            reversal_status = ReversalStatus.PENDING if posting else ReversalStatus.DELIVERED
+            rows = Reversal.objects.filter(pk=delivery.reversal_id)
+            if not rows.exclude(status=ReversalStatus.APPLIED).update(status=reversal_status):
+                raise PaymentRefused(
+                    "The biller applied this reversal in its own system already.",
+                    code="reversal_applied",
+                )
+        OperatorAction.objects.create(
+            delivery=delivery, action=action, reason=reason[:500],
+            receipt_number=receipt_number[:100], user=user,
+        )  # fmt: skip
+        if posting:
+            delivery_enqueue(delivery.pk)
+    delivery.refresh_from_db()
+    return delivery

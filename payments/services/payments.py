@@ -1,0 +1,178 @@
+"""Accepting a payment from the payer site: the biller's policy, idempotency on
+the payment GUID, and the payment written with its delivery in one transaction."""
+
+import datetime
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billers.models import BifCustomization, Biller, Invoice
+from icintegrations.errors import ApplicationError
+from partners.selectors import connector_config
+from payments.models import Delivery, DeliveryKind, Payment, PaymentMethod
+from payments.services.delivery import delivery_enqueue
+
+CARD_CODES = 64  # setting: sources that are card payments, e.g. "Web CC|IVR CC|AutopayCC"
+BANK_CODES = 65  # setting: sources that are bank payments, e.g. "Web Eck|IVR Eck|AutopayEck"
+PAYMENT_SOURCES = ("Web CC", "IVR CC", "AutopayCC", "Web Eck", "IVR Eck", "AutopayEck")
+# A payment stamped this far in the future is refused (clocks drift a little).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+class PaymentRefused(ApplicationError):
+    """The biller's policy refuses the payment: the code says which rule."""
+
+    status_code = 422
+
+
+class PaymentConflict(ApplicationError):
+    status_code = 409
+
+
+@dataclass(frozen=True)
+class PaymentIn:
+    payment_guid: uuid.UUID
+    invoice_number: str
+    account_number: str
+    amount: Decimal
+    service_fee: Decimal
+    payment_source: str
+    approval_code: str
+    payer_name: str
+    paid_at: datetime.datetime
+
+    def fingerprint(self, bid: int) -> str:
+        """The request as accepted, normalised (amounts to cents, time in UTC)."""
+        fields = asdict(self)
+        fields.update(
+            bid=bid,
+            payment_guid=str(self.payment_guid),
+            amount=f"{self.amount:.2f}",
+            service_fee=f"{self.service_fee:.2f}",
+            paid_at=self.paid_at.astimezone(datetime.UTC).isoformat(),
+        )
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def payment_accept(*, biller: Biller, data: PaymentIn) -> tuple[Payment, bool]:
+    """Accept a payment for delivery; returns (payment, created).
+
+    The same request again returns the payment it made; another request under a
+    used GUID is a PaymentConflict. A payment the biller's policy refuses is a
+    PaymentRefused whose code names the rule; nothing is written for it.
+    """
+    fingerprint = data.fingerprint(biller.bid)
+    existing = _existing(data.payment_guid, fingerprint)
+    if existing is not None:
+        return existing, False
+    method, invoice = payment_policy_check(biller=biller, data=data)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                payment_guid=data.payment_guid,
+                biller=biller,
+                invoice=invoice,
+                invoice_number=data.invoice_number,
+                account_number=data.account_number,
+                amount=data.amount,
+                service_fee=data.service_fee,
+                payment_source=data.payment_source,
+                method=method,
+                approval_code=data.approval_code,
+                payer_name=data.payer_name,
+                paid_at=data.paid_at,
+                request_fingerprint=fingerprint,
+            )
+            delivery = Delivery.objects.create(
+                kind=DeliveryKind.PAYMENT,
+                payment=payment,
+                biller=biller,
+                partner=biller.partner,
+                invoice_number=data.invoice_number,
+                next_attempt_at=timezone.now(),
+            )
+            delivery_enqueue(delivery.pk)
+    except IntegrityError:
+        # The same GUID committed by a concurrent request between our read and write.
+        existing = _existing(data.payment_guid, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    return payment, True
+
+
+def _existing(payment_guid: uuid.UUID, fingerprint: str) -> Payment | None:
+    payment = Payment.objects.filter(payment_guid=payment_guid).first()
+    if payment is not None and payment.request_fingerprint != fingerprint:
+        raise PaymentConflict(
+            f"Payment {payment_guid} was accepted with a different request.",
+            code="payment_guid_conflict",
+        )
+    return payment
+
+
+def payment_method_of(*, biller: Biller, payment_source: str) -> str:
+    """Card or bank, by the biller's settings 64 and 65 (pipe-separated codes)."""
+    settings = connector_config(biller=biller).settings
+    for setting_id, method in ((CARD_CODES, PaymentMethod.CARD), (BANK_CODES, PaymentMethod.BANK)):
+        codes = {code.strip() for code in (settings.get(setting_id) or "").split("|")}
+        if payment_source in codes:
+            return method
+    raise PaymentRefused(
+        f"Biller {biller.bid} does not take payments from source {payment_source!r} "
+        "(its settings 64 and 65).",
+        code="payment_source_not_accepted",
+    )
+
+
+def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoice]:
+    """The biller's rules, in order; returns the payment's method and its invoice."""
+    if data.amount <= 0:
+        raise PaymentRefused("The amount must be above zero.", code="amount_not_positive")
+    if data.paid_at > timezone.now() + CLOCK_SKEW:
+        raise PaymentRefused("paid_at is in the future.", code="paid_at_in_future")
+    method = payment_method_of(biller=biller, payment_source=data.payment_source)
+    invoice = (
+        Invoice.objects.select_related("customer")
+        .filter(biller=biller, invoice_number=data.invoice_number)
+        .first()
+    )
+    if invoice is None:
+        raise PaymentRefused(
+            f"Biller {biller.bid} has no invoice {data.invoice_number}; look it up first.",
+            code="invoice_not_found",
+        )
+    if invoice.customer.account_number != data.account_number:
+        raise PaymentRefused(
+            f"Invoice {data.invoice_number} is not on account {data.account_number}.",
+            code="account_mismatch",
+        )
+    rules = dict(
+        BifCustomization.objects.filter(
+            biller=biller, name__in=("AllowPartialPayments", "MinimumAmountDue")
+        ).values_list("name", "value")
+    )
+    balance = invoice.balance_due
+    if rules.get("AllowPartialPayments") == "No" and balance is not None and data.amount < balance:
+        raise PaymentRefused(
+            f"Biller {biller.bid} takes payment in full only: {balance:.2f} is due.",
+            code="partial_payment_not_allowed",
+            extra={"balance_due": f"{balance:.2f}"},
+        )
+    if rules.get("MinimumAmountDue"):
+        minimum = Decimal(rules["MinimumAmountDue"])
+        if balance is not None and 0 < balance < minimum:
+            minimum = balance  # what is due is less than the minimum: paying it is enough
+        if data.amount < minimum:
+            raise PaymentRefused(
+                f"Biller {biller.bid} takes at least {minimum:.2f}.",
+                code="below_minimum_amount_due",
+                extra={"minimum_amount_due": f"{minimum:.2f}"},
+            )
+    return method, invoice

@@ -1,0 +1,135 @@
+"""Voids and ACH returns of accepted payments.
+
+Where the partner has a reversal call (`Connector.supports_reversal`), the
+reversal goes out through the pump like a payment. Neither CitizenServe's nor
+IMT's documents define one, so for them it is recorded and listed for the
+biller as "to apply in your system"; it is never silently dropped.
+"""
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from icintegrations.errors import NotFoundError
+from partners.connectors.registry import connector_class
+from payments.models import (
+    Delivery,
+    DeliveryKind,
+    OperatorAction,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Reversal,
+    ReversalKind,
+    ReversalStatus,
+)
+from payments.nacha import ACH_RETURN_WINDOW, RETURN_CODES
+from payments.services.delivery import delivery_enqueue
+from payments.services.payments import PaymentConflict, PaymentRefused
+
+# A payment in these states never reached the partner's books: nothing to reverse there.
+NEVER_POSTED = (PaymentStatus.REJECTED, PaymentStatus.FAILED)
+
+
+def reversal_record(
+    *, payment: Payment, kind: str, return_code: str = "", reason: str = ""
+) -> tuple[Reversal, bool]:
+    """Record a void or an ACH return; returns (reversal, created). The same
+    request again returns the reversal it made; another one is a conflict."""
+    return_code = return_code.strip().upper()
+    fingerprint = hashlib.sha256(
+        json.dumps([kind, return_code, reason], separators=(",", ":")).encode()
+    ).hexdigest()
+    existing = Reversal.objects.filter(payment=payment).first()
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise PaymentConflict(
+                f"Payment {payment.payment_guid} already has a {existing.get_kind_display()}.",
+                code="already_reversed",
+            )
+        return existing, False
+    if kind == ReversalKind.ACH_RETURN:
+        _ach_return_check(payment, return_code)
+    elif return_code:
+        raise PaymentRefused("A void takes no return code.", code="unexpected_return_code")
+    supported = connector_class(payment.biller.partner).supports_reversal
+    if payment.status in NEVER_POSTED:
+        status = ReversalStatus.NOT_NEEDED
+    elif supported:
+        status = ReversalStatus.PENDING
+    else:
+        status = ReversalStatus.TO_APPLY
+    try:
+        with transaction.atomic():
+            reversal = Reversal.objects.create(
+                payment=payment,
+                kind=kind,
+                return_code=return_code,
+                reason=reason[:500],
+                status=status,
+                request_fingerprint=fingerprint,
+            )
+            if status == ReversalStatus.PENDING:
+                delivery = Delivery.objects.create(
+                    kind=DeliveryKind.REVERSAL,
+                    payment=payment,
+                    reversal=reversal,
+                    biller=payment.biller,
+                    partner=payment.biller.partner,
+                    invoice_number=payment.invoice_number,
+                    next_attempt_at=timezone.now(),
+                )
+                delivery_enqueue(delivery.pk)
+    except IntegrityError:
+        existing = Reversal.objects.filter(payment=payment).first()
+        if existing is None:
+            raise
+        if existing.request_fingerprint != fingerprint:
+            raise PaymentConflict(
+                f"Payment {payment.payment_guid} already has a {existing.get_kind_display()}.",
+                code="already_reversed",
+            ) from None
+        return existing, False
+    return reversal, True
+
+
+def _ach_return_check(payment: Payment, return_code: str) -> None:
+    if return_code not in RETURN_CODES:
+        raise PaymentRefused(
+            f"{return_code or 'An empty code'} is not a NACHA return code (R01, R02, ...).",
+            code="unknown_return_code",
+        )
+    if payment.method != PaymentMethod.BANK:
+        raise PaymentRefused(
+            "Only a bank (ACH) payment can be returned; void a card payment.",
+            code="not_a_bank_payment",
+        )
+    if timezone.now() - payment.paid_at > ACH_RETURN_WINDOW:
+        raise PaymentRefused(
+            f"An ACH return is taken up to {ACH_RETURN_WINDOW.days} days after the payment.",
+            code="ach_return_window_passed",
+        )
+
+
+def reversal_mark_applied(*, reversal: Reversal, user, reason: str) -> Reversal:
+    """The biller applied a reversal in its own system (the "to apply" list)."""
+    if reversal.status != ReversalStatus.TO_APPLY:
+        raise PaymentRefused(
+            "Only a reversal waiting to be applied can be marked applied.", code="not_to_apply"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise PaymentRefused("Say how it was applied.", code="reason_required")
+    with transaction.atomic():
+        changed = Reversal.objects.filter(pk=reversal.pk, status=ReversalStatus.TO_APPLY).update(
+            status=ReversalStatus.APPLIED, applied_at=timezone.now(), applied_by=user
+        )
+        if not changed:
+            raise NotFoundError("The reversal changed meanwhile.", code="reversal_changed")
+        OperatorAction.objects.create(
+            reversal=reversal, action=OperatorAction.Action.APPLIED, reason=reason[:500], user=user
+        )
+    reversal.refresh_from_db()
+    return reversal
