@@ -1,0 +1,146 @@
+"""Receiving an invoice file: streamed to disk, hashed on the way, deduplicated.
+
+The same bytes sent twice to one biller are one file (SHA-256 per biller): the
+second upload answers the first file and applies nothing again. A file that
+failed may be sent again (the biller's field mapping may have been fixed in the
+meantime): it is queued again under the same id.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from billers.models import Biller
+from icintegrations.errors import ApplicationError
+from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
+from invoicefiles.services.processing import files_dir
+
+logger = logging.getLogger(__name__)
+
+
+class FileTooLargeError(ApplicationError):
+    status_code = 413
+
+
+@dataclass(frozen=True)
+class Received:
+    invoice_file: InvoiceFile
+    duplicate: bool
+
+
+def too_large(size: int | None = None) -> FileTooLargeError:
+    limit = settings.ICI_INVOICE_FILE_MAX_BYTES
+    return FileTooLargeError(
+        f"An invoice file may be at most {limit} bytes.",
+        code="file_too_large",
+        extra={"max_bytes": limit, **({"bytes": size} if size is not None else {})},
+    )
+
+
+def invoice_file_receive(
+    *,
+    biller: Biller,
+    chunks: Iterable[bytes],
+    original_name: str = "",
+    client_id: int | None = None,
+    enqueue: bool = True,
+) -> Received:
+    """Store the upload and queue it (on commit); a known file is answered as it is.
+
+    `enqueue=False` (the import command, which processes the file itself) stores it
+    as queued without a task."""
+    limit = settings.ICI_INVOICE_FILE_MAX_BYTES
+    folder = files_dir() / str(biller.bid)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, temp = tempfile.mkstemp(dir=folder, prefix="upload-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise too_large()
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ApplicationError(
+                "The file is empty: no header, no rows.", code="empty_file", extra={}
+            )
+        return _register(biller, temp, digest.hexdigest(), size, original_name, client_id, enqueue)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def _register(biller, temp, sha256, size, original_name, client_id, enqueue) -> Received:
+    existing = InvoiceFile.objects.filter(biller=biller, sha256=sha256).first()
+    if existing is not None:
+        return Received(_requeue_if_failed(existing, enqueue), duplicate=True)
+    invoice_file = InvoiceFile(
+        biller=biller,
+        sha256=sha256,
+        size=size,
+        original_name=os.path.basename(original_name)[:255],
+        uploaded_by_id=client_id,
+    )
+    invoice_file.path = f"{biller.bid}/{invoice_file.pk}.txt"
+    os.replace(temp, files_dir() / invoice_file.path)
+    try:
+        with transaction.atomic():
+            invoice_file.save(force_insert=True)
+            if enqueue:
+                invoice_file_enqueue(invoice_file.pk)
+    except IntegrityError:  # the same file, sent twice at once: the other one won
+        os.unlink(files_dir() / invoice_file.path)
+        existing = InvoiceFile.objects.get(biller=biller, sha256=sha256)
+        return Received(existing, duplicate=True)
+    return Received(invoice_file, duplicate=False)
+
+
+@transaction.atomic
+def _requeue_if_failed(invoice_file: InvoiceFile, enqueue: bool) -> InvoiceFile:
+    updated = InvoiceFile.objects.filter(
+        pk=invoice_file.pk, status=InvoiceFileStatus.FAILED
+    ).update(
+        status=InvoiceFileStatus.QUEUED,
+        error_code="",
+        error_message="",
+        rows=0,
+        accepted=0,
+        rejected=0,
+        warnings=[],
+        started_at=None,
+        finished_at=None,
+    )
+    if updated:
+        InvoiceFileError.objects.filter(invoice_file=invoice_file).delete()
+    if enqueue and (updated or invoice_file.status == InvoiceFileStatus.QUEUED):
+        # Still queued: its task may have been lost with a worker (the Redis broker
+        # never redelivers). A second task is harmless: the file row is claimed once.
+        invoice_file_enqueue(invoice_file.pk)
+    invoice_file.refresh_from_db()
+    return invoice_file
+
+
+def invoice_file_enqueue(file_id) -> None:
+    """Trigger the file's task once the transaction that wrote it commits."""
+    transaction.on_commit(lambda: _enqueue(file_id))
+
+
+def _enqueue(file_id) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task(
+            "invoicefiles.tasks.invoice_file_process_task",
+            str(file_id),
+            q_options={"timeout": settings.ICI_INVOICE_FILE_TASK_TIMEOUT, "ack_failure": True},
+        )
+    except Exception:  # the broker is down: the row stays queued; sending it again requeues it
+        logger.exception("Invoice file %s: could not enqueue; send it again", file_id)

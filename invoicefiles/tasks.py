@@ -1,0 +1,7 @@
+"""django-q2 tasks: thin, the service does the work."""
+
+from invoicefiles.services.processing import invoice_file_process
+
+
+def invoice_file_process_task(file_id: str) -> None:
+    invoice_file_process(file_id=file_id)
