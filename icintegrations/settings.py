@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "billers",
     "partners",
     "payments",
+    "invoicefiles",
 ]
 
 MIDDLEWARE = [
@@ -134,7 +135,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # django-q2: the ORM broker by default, Redis when ICI_REDIS_URL is set.
 ICI_REDIS_URL = env.str("ICI_REDIS_URL", default="")
 Q_CLUSTER = {
-    "name": "icintegrations",
+    "name": env.str("ICI_Q_NAME", default="icintegrations"),
     "workers": env.int("ICI_Q_WORKERS", default=2),
     # The delivery row is the truth and the task only a trigger (see
     # ARCHITECTURE.md): a task must finish well inside `timeout`, and `retry`
@@ -151,6 +152,15 @@ if ICI_REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Invoice files (invoicefiles): where uploads and their BIFs are kept, the largest
+# upload taken, and how long one file's task may run (a million rows take about a
+# minute; the claim on the file row keeps a redelivered task from running twice).
+ICI_INVOICE_FILE_DIR = Path(
+    env.str("ICI_INVOICE_FILE_DIR", default="") or VAR_DIR / "invoice-files"
+)
+ICI_INVOICE_FILE_MAX_BYTES = env.int("ICI_INVOICE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
+ICI_INVOICE_FILE_TASK_TIMEOUT = env.int("ICI_INVOICE_FILE_TASK_TIMEOUT", default=1800)
+
 # Seconds the web processes keep API clients, billers and their settings in
 # memory between reads (icintegrations.memo); 0 reads them on every request.
 ICI_CONFIG_CACHE_SECONDS = env.float("ICI_CONFIG_CACHE_SECONDS", default=10.0)
@@ -158,6 +168,34 @@ ICI_CONFIG_CACHE_SECONDS = env.float("ICI_CONFIG_CACHE_SECONDS", default=10.0)
 # Partner calls: seconds to connect, and to wait for an answer once sent.
 ICI_PARTNER_CONNECT_TIMEOUT = env.float("ICI_PARTNER_CONNECT_TIMEOUT", default=3.05)
 ICI_PARTNER_READ_TIMEOUT = env.float("ICI_PARTNER_READ_TIMEOUT", default=10.0)
+
+# The Data Pump (payments/services/delivery.py). A post that did not reach the
+# partner is retried after BACKOFF_BASE * 2**n seconds (with jitter, at most
+# BACKOFF_CAP) up to MAX_ATTEMPTS posts, then dead-lettered. A post whose outcome
+# is unknown is reconciled: the invoice is read back RECONCILE_DELAY seconds
+# later (time for a slow partner to finish applying it), up to MAX_READS tries,
+# then it waits for review. A worker holds a delivery for LEASE_SECONDS (longer
+# than a read and a post can take); after that the sweep takes it back. A
+# partner that failed BREAKER_THRESHOLD calls in a row is left alone for
+# BREAKER_COOLDOWN seconds, doubling up to BREAKER_COOLDOWN_CAP. A partner read
+# made by RTDR at most SNAPSHOT_MAX_AGE seconds before a post stands in for the
+# read before the post.
+ICI_PUMP_BACKOFF_BASE = env.float("ICI_PUMP_BACKOFF_BASE", default=2.0)
+ICI_PUMP_BACKOFF_CAP = env.float("ICI_PUMP_BACKOFF_CAP", default=300.0)
+ICI_PUMP_MAX_ATTEMPTS = env.int("ICI_PUMP_MAX_ATTEMPTS", default=8)
+ICI_PUMP_RECONCILE_DELAY = env.float("ICI_PUMP_RECONCILE_DELAY", default=15.0)
+ICI_PUMP_MAX_READS = env.int("ICI_PUMP_MAX_READS", default=6)
+ICI_PUMP_LEASE_SECONDS = env.float("ICI_PUMP_LEASE_SECONDS", default=60.0)
+ICI_PUMP_BREAKER_THRESHOLD = env.int("ICI_PUMP_BREAKER_THRESHOLD", default=5)
+ICI_PUMP_BREAKER_COOLDOWN = env.float("ICI_PUMP_BREAKER_COOLDOWN", default=10.0)
+ICI_PUMP_BREAKER_COOLDOWN_CAP = env.float("ICI_PUMP_BREAKER_COOLDOWN_CAP", default=120.0)
+ICI_PUMP_SNAPSHOT_MAX_AGE = env.float("ICI_PUMP_SNAPSHOT_MAX_AGE", default=300.0)
+# The sweep (a django-q2 schedule) re-enqueues deliveries that are due: retries,
+# read-backs, and deliveries whose task was lost with its worker.
+ICI_PUMP_SWEEP_MINUTES = env.int("ICI_PUMP_SWEEP_MINUTES", default=1)
+# A delivery whose task was enqueued this long ago and has not run is taken to
+# have lost it (more than Q_CLUSTER's timeout, so a running task is never doubled).
+ICI_PUMP_REQUEUE_SECONDS = env.float("ICI_PUMP_REQUEUE_SECONDS", default=120.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

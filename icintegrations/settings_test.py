@@ -12,6 +12,9 @@ from icintegrations.settings import Q_CLUSTER  # noqa: E402
 ICI_CONFIG_CACHE_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# The pump in tests: no waiting between tries unless a test asks for it.
+ICI_PUMP_BACKOFF_BASE = 0.0
+ICI_PUMP_RECONCILE_DELAY = 0.0
 
 # Partner sandboxes answer in milliseconds; a test that injects a hang waits 1 s.
 ICI_PARTNER_CONNECT_TIMEOUT = 1.0

@@ -11,6 +11,8 @@ handler500 = "icintegrations.api.json_500"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("partners.urls")),
+    path("api/v1/", include("payments.urls")),
+    path("api/v1/", include("invoicefiles.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

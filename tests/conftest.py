@@ -3,7 +3,18 @@ from cryptography.fernet import Fernet
 
 
 @pytest.fixture
-def presets(db):
+def catalogs(db):
+    """The settings and options catalogs (a data migration). A transactional test
+    ends by flushing every table, so a later transactional test loads them again."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("billers.migrations.0002_settings_catalog").load(apps, None)
+
+
+@pytest.fixture
+def presets(catalogs):
     """Both billers of the source documents, loaded from their presets."""
     from billers.services.presets import biller_preset_load
 
