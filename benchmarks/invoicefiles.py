@@ -1,0 +1,223 @@
+"""The invoice file benchmark: see benchmarks/README.md.
+
+    .venv/bin/python benchmarks/invoicefiles.py [--rows 1000000]
+        [--database-url postgres://postgres@127.0.0.1:5432/icintegrations_i5_bench] [--keep]
+
+Generates an IMT invoice file of --rows rows (15 columns, pipe-delimited, a
+header), then, in one run:
+
+1. SQLite: a fresh database in a temporary directory; `migrate`; the IMT preset;
+   `manage.py import_invoice_file 1367 FILE` (upload path, encoding pass, parse,
+   mapping, staging, BIF, merge: the hub's whole work on a file) in a child
+   process: its wall time and its peak RSS (os.wait4's ru_maxrss of that child).
+2. PostgreSQL: the same on the database of --database-url, dropped and created
+   afresh.
+3. The floor: PostgreSQL's own `COPY ... FROM STDIN (FORMAT csv, DELIMITER '|',
+   HEADER)` of the same file into a plain table (typed columns, no index, no
+   constraint), streamed from this process: wall time.
+
+Targets: peak memory < 300 MB; PostgreSQL end-to-end within 4x of COPY; SQLite
+under 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HEADER = (
+    "invoice_number|invoice_date|due_date|amount_due|past_due_amount|customer_id|customer_name|"
+    "address|address2|city|state|ZIP|phone|email|registration value"
+)
+MEMORY_TARGET_MB = 300
+COPY_RATIO_TARGET = 4.0
+SQLITE_TARGET_S = 30.0
+PRESET_SECRET_VARIABLES = ("ICI_PEORIA_API_KEY", "ICI_PEORIA_RTDR_KEY", "ICI_IMT_INTEGRATOR_ID")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def generate(path: Path, rows: int) -> None:
+    rng = random.Random(1367)
+    cities = ["Peoria", "Phoenix", "Glendale", "Tempe", "Mesa"]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(HEADER + "\r\n")
+        buffer = []
+        for n in range(rows):
+            month = 1 + n % 12
+            amount = rng.randint(100, 250_000)
+            past_due = amount // 3 if n % 7 == 0 else 0
+            day = f"2026-{month:02d}"
+            buffer.append(
+                f"INV{n:09d}|{day}-01|{day}-21|{amount // 100}.{amount % 100:02d}"
+                f"|{past_due // 100}.{past_due % 100:02d}|C{n // 2:08d}|Customer {n // 2}"
+                f"|{n % 9999} Main St|{'Apt ' + str(n % 50) if n % 5 == 0 else ''}"
+                f"|{cities[n % 5]}|AZ|85{n % 1000:03d}|555-{n % 10000:04d}"
+                f"|c{n // 2}@example.test|{'R' + str(n) if n % 3 == 0 else ''}\r\n"
+            )
+            if len(buffer) >= 10_000:
+                f.write("".join(buffer))
+                buffer = []
+        f.write("".join(buffer))
+
+
+def env_for(var_dir: Path, database_url: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ICI_REDIS_URL")}
+    env.update({"ICI_MODE": "demo", "ICI_VAR_DIR": str(var_dir), "DJANGO_DEBUG": "false"})
+    env.update({name: "" for name in PRESET_SECRET_VARIABLES})
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def measured_import(env: dict, file: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB (of the importing process alone), its output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, "manage.py", "import_invoice_file", "1367", str(file), "--no-progress"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"import failed ({proc.returncode}):\n{output}")
+    return elapsed, usage.ru_maxrss / 1024, output.strip()
+
+
+def pg_recreate(database_url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if name in ("icintegrations", "test_icintegrations"):
+        raise SystemExit(f"refusing to drop the shared database {name}")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_copy_floor(database_url: str, file: Path) -> float:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy_floor")
+        conn.execute(
+            "CREATE TABLE bench_copy_floor (invoice_number text, invoice_date date, "
+            "due_date date, amount_due numeric(12,2), past_due_amount numeric(12,2), "
+            "customer_id text, customer_name text, address text, address2 text, city text, "
+            "state text, zip text, phone text, email text, registration_value text)"
+        )
+        start = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY bench_copy_floor FROM STDIN (FORMAT csv, DELIMITER '|', HEADER true)"
+            ) as copy:
+                with open(file, "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        copy.write(chunk)
+        elapsed = time.perf_counter() - start
+        count = conn.execute("SELECT count(*) FROM bench_copy_floor").fetchone()[0]
+        conn.execute("DROP TABLE bench_copy_floor")
+    log(f"COPY floor: {count:,} rows in {elapsed:.1f} s")
+    return elapsed
+
+
+def run_hub(label: str, var_dir: Path, database_url: str | None, file: Path):
+    env = env_for(var_dir, database_url)
+    manage(env, "migrate", "-v0")
+    manage(env, "load_biller_preset", "imt")
+    log(f"{label}: importing")
+    elapsed, rss, output = measured_import(env, file)
+    log(f"{label}: {elapsed:.1f} s, peak RSS {rss:.0f} MB\n    {output}")
+    return elapsed, rss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/icintegrations_i5_bench",
+        help="PostgreSQL database for the run: dropped and created afresh.",
+    )
+    parser.add_argument("--keep", action="store_true", help="Keep the temporary directory.")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="ici-bench-files-"))
+    try:
+        file = work / "imt.txt"
+        log(f"generating {args.rows:,} rows")
+        generate(file, args.rows)
+        size_mb = file.stat().st_size / 1e6
+        log(f"file: {size_mb:.0f} MB")
+
+        sqlite_s, sqlite_rss = run_hub("SQLite", work / "sqlite", None, file)
+        pg_recreate(args.database_url)
+        pg_s, pg_rss = run_hub("PostgreSQL", work / "pg", args.database_url, file)
+        copy_s = pg_copy_floor(args.database_url, file)
+
+        ratio = pg_s / copy_s
+        print()
+        print(
+            f"{args.rows:,} rows, {size_mb:.0f} MB; {platform.python_implementation()} "
+            f"{platform.python_version()}; {datetime.date.today()}"
+        )
+        print(f"{'':34} {'seconds':>8} {'rows/s':>9} {'peak RSS MB':>12}")
+        for name, seconds, rss in (
+            ("hub, SQLite", sqlite_s, sqlite_rss),
+            ("hub, PostgreSQL", pg_s, pg_rss),
+            ("PostgreSQL COPY (floor)", copy_s, None),
+        ):
+            rss_text = f"{rss:12.0f}" if rss is not None else f"{'-':>12}"
+            print(f"{name:34} {seconds:8.1f} {args.rows / seconds:9,.0f} {rss_text}")
+        print()
+
+        def verdict(ok):
+            return "met" if ok else "MISSED"
+
+        peak = max(sqlite_rss, pg_rss)
+        print(f"peak memory {peak:.0f} MB < {MEMORY_TARGET_MB} MB: {verdict(peak < 300)}")
+        print(
+            f"PostgreSQL {ratio:.1f}x COPY <= {COPY_RATIO_TARGET:.0f}x: "
+            f"{verdict(ratio <= COPY_RATIO_TARGET)}"
+        )
+        print(
+            f"SQLite {sqlite_s:.1f} s < {SQLITE_TARGET_S:.0f} s: "
+            f"{verdict(sqlite_s < SQLITE_TARGET_S)}"
+        )
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
