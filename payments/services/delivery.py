@@ -77,7 +77,10 @@ def delivery_enqueue(delivery_id: int) -> None:
 def _enqueue(delivery_id: int) -> None:
     from django_q.tasks import async_task
 
-    Delivery.objects.filter(pk=delivery_id).update(enqueued_at=timezone.now())
+    # Marked before the task exists, so a fast worker's claim (which clears it)
+    # always comes after; cleared again if the broker refuses the task.
+    rows = Delivery.objects.filter(pk=delivery_id)
+    rows.update(enqueued_at=timezone.now())
 
     # No result row per task ("save": False): the Delivery and its attempts are the
     # record, and django-q2's result pruning costs 14-27 ms a task in its monitor
@@ -88,8 +91,12 @@ def _enqueue(delivery_id: int) -> None:
             delivery_id,
             q_options={"ack_failure": True, "save": False},
         )
-    except Exception:  # the broker is down: the row is safe, the sweep will find it
+    except Exception:  # the broker is down: the row is safe, the next sweep retries it
         logger.exception("Data Pump: could not enqueue delivery %s; the sweep will", delivery_id)
+        try:
+            rows.update(enqueued_at=None)
+        except Exception:  # the database too: ICI_PUMP_REQUEUE_SECONDS still bounds the wait
+            logger.exception("Data Pump: could not unmark delivery %s", delivery_id)
 
 
 def backoff_seconds(tries: int) -> float:

@@ -434,6 +434,24 @@ def test_the_sweep_enqueues_a_waiting_delivery_once_and_again_when_its_task_is_l
     assert enqueued == [delivery.pk, delivery.pk]
 
 
+def test_a_task_the_broker_refuses_is_enqueued_again_by_the_next_sweep(
+    api, peoria, citizenserve_sandbox, monkeypatch
+):
+    enqueued = []
+
+    def broker_down(func, pk, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr("django_q.tasks.async_task", broker_down)
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-900011", balance="10.00")
+    delivery = delivery_of(payment_of(pay(api, invoice)))
+    assert deliveries_sweep() == 1  # tried, and refused by the broker
+
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, pk, **kw: enqueued.append(pk))
+    assert deliveries_sweep() == 1  # not left waiting ICI_PUMP_REQUEUE_SECONDS
+    assert enqueued == [delivery.pk]
+
+
 def test_the_sweep_leaves_a_partner_with_an_open_breaker_alone(
     api, peoria, citizenserve_sandbox, monkeypatch
 ):
