@@ -145,14 +145,22 @@ def invoice_for_lookup(*, biller: Biller, invoice_number: str) -> InvoiceView | 
 
 
 def connector_config(*, biller: Biller) -> ConnectorConfig:
+    return _configs.get_or_load(biller.pk, lambda: _connector_config(biller))
+
+
+def connector_config_by_id(*, biller_id: int) -> ConnectorConfig:
+    """The same, reading the biller only when the cache has no fresh copy."""
     return _configs.get_or_load(
-        biller.pk,
-        lambda: ConnectorConfig(
-            bid=biller.bid,
-            partner=biller.partner,
-            environment=biller.environment,
-            settings=biller_setting_values(biller=biller),
-        ),
+        biller_id, lambda: _connector_config(Biller.objects.get(pk=biller_id))
+    )
+
+
+def _connector_config(biller: Biller) -> ConnectorConfig:
+    return ConnectorConfig(
+        bid=biller.bid,
+        partner=biller.partner,
+        environment=biller.environment,
+        settings=biller_setting_values(biller=biller),
     )
 
 

@@ -1,8 +1,9 @@
 """The Data Pump: deliver a payment to its partner exactly once.
 
 The Delivery row is the truth, the django-q2 task only a trigger (a lost task is
-found again by `deliveries_sweep`). A worker claims a due delivery with
-`select_for_update(skip_locked=True)` and a lease; every partner call is a
+found again by `deliveries_sweep`). A worker claims a due delivery and takes a
+lease with one conditional UPDATE (or, for a delivery whose lease ran out,
+`select_for_update(skip_locked=True)` and a recovery); every partner call is a
 DeliveryAttempt row written before the call and completed after it. Outcomes:
 
 - success: posted, done;
@@ -23,11 +24,12 @@ import datetime
 import logging
 import random
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,7 +38,7 @@ from partners.connectors.base import Connector, PaymentRequest, PostResult, Reve
 from partners.connectors.errors import NotSupported, Outcome, PartnerError
 from partners.connectors.http import Exchange
 from partners.connectors.registry import connector_build
-from partners.selectors import connector_config
+from partners.selectors import connector_config_by_id
 from payments.models import (
     OPEN_STATUSES,
     AttemptKind,
@@ -135,11 +137,80 @@ def delivery_run(delivery_id: int) -> str:
 
 
 def delivery_claim(delivery_id: int) -> Lease | str:
+    """Take the delivery's lease if it is due and nobody holds one; otherwise say
+    why not. The common case is one conditional UPDATE (its row lock is the
+    claim) and two small SELECTs; a delivery whose lease ran out goes the locked
+    way, to recover what its lost worker left."""
     now = timezone.now()
+    token = uuid.uuid4()
+    free = Delivery.objects.filter(_due(now), pk=delivery_id, lease_token__isnull=True)
+    lease = {
+        "lease_token": token,
+        "lease_until": now + datetime.timedelta(seconds=settings.ICI_PUMP_LEASE_SECONDS),
+        "enqueued_at": None,  # its task is running: a new one may be enqueued
+        "updated_at": now,
+    }
+    try:
+        with _statement_guard():
+            taken = free.filter(status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.IN_FLIGHT, **lease
+            )
+    except IntegrityError:
+        return _busy(delivery_id, now)
+    if not taken:
+        taken = free.filter(status=DeliveryStatus.RECONCILING).update(**lease)
+    if not taken:
+        # Not due, done, leased by a live worker, or left by a lost one: the
+        # locked path tells which.
+        return _claim_locked(delivery_id, now)
+    claimed = _leased(delivery_id, token)
+    if claimed.breaker.is_open(now):
+        return _hold(claimed, now)
+    return claimed
+
+
+def _statement_guard():
+    """A savepoint only where a failed statement would break the caller's
+    transaction; in autocommit one statement needs none (and saves two round trips)."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
+def _leased(delivery_id: int, token: uuid.UUID) -> Lease:
+    delivery = Delivery.objects.select_related("payment__invoice").get(pk=delivery_id)
+    return Lease(delivery, token, breaker_state(partner=delivery.partner))
+
+
+def _hold(lease: Lease, now: datetime.datetime) -> str:
+    """The partner's breaker is open: give the lease back, untried, until it closes."""
+    delivery = lease.delivery
+    spread = random.uniform(0, settings.ICI_PUMP_BREAKER_COOLDOWN)
+    Delivery.objects.filter(pk=delivery.pk, lease_token=lease.token).update(
+        status=(
+            DeliveryStatus.PENDING
+            if delivery.status == DeliveryStatus.IN_FLIGHT
+            else delivery.status
+        ),
+        lease_token=None,
+        lease_until=None,
+        next_attempt_at=lease.breaker.open_until + datetime.timedelta(seconds=spread),
+        enqueued_at=None,
+        updated_at=now,
+    )
+    return f"held: the {delivery.partner} breaker is open"
+
+
+def _busy(delivery_id: int, now: datetime.datetime) -> str:
+    """Another delivery of the same invoice is in flight or reconciling."""
+    Delivery.objects.filter(pk=delivery_id).update(
+        next_attempt_at=now + BUSY_WAIT, enqueued_at=None
+    )
+    return "waiting: another delivery of this invoice is busy"
+
+
+def _claim_locked(delivery_id: int, now: datetime.datetime) -> Lease | str:
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("payment__invoice", "biller", "reversal")
+            Delivery.objects.select_for_update(skip_locked=True)
             .filter(_due(now), pk=delivery_id)
             .first()
         )
@@ -158,7 +229,7 @@ def delivery_claim(delivery_id: int) -> Lease | str:
             delivery.save(update_fields=["next_attempt_at", "enqueued_at", "updated_at"])
             return f"held: the {delivery.partner} breaker is open"
         token = uuid.uuid4()
-        delivery.enqueued_at = None  # its task is running: a new one may be enqueued
+        delivery.enqueued_at = None
         delivery.lease_token = token
         delivery.lease_until = now + datetime.timedelta(seconds=settings.ICI_PUMP_LEASE_SECONDS)
         if delivery.status == DeliveryStatus.PENDING:
@@ -171,12 +242,8 @@ def delivery_claim(delivery_id: int) -> Lease | str:
                     ]
                 )  # fmt: skip
         except IntegrityError:
-            # Another delivery of the same invoice is in flight or reconciling.
-            Delivery.objects.filter(pk=delivery.pk).update(
-                next_attempt_at=now + BUSY_WAIT, enqueued_at=None
-            )
-            return "waiting: another delivery of this invoice is busy"
-    return Lease(delivery, token, breaker)
+            return _busy(delivery_id, now)
+    return _leased(delivery_id, token)
 
 
 def _recover(delivery: Delivery, now: datetime.datetime) -> str:
@@ -220,7 +287,7 @@ def _result_of(attempt: DeliveryAttempt) -> PostResult:
 
 
 def _connector(delivery: Delivery) -> Connector:
-    return connector_build(connector_config(biller=delivery.biller))
+    return connector_build(connector_config_by_id(biller_id=delivery.biller_id))
 
 
 def payment_request(payment: Payment) -> PaymentRequest:
@@ -239,7 +306,6 @@ def payment_request(payment: Payment) -> PaymentRequest:
 def _post(lease: Lease) -> str:
     delivery, payment = lease.delivery, lease.delivery.payment
     connector = _connector(delivery)
-    now = timezone.now()
     if delivery.kind == DeliveryKind.REVERSAL:
         return _post_reversal(lease, connector)
     snapshot = None
@@ -250,22 +316,26 @@ def _post(lease: Lease) -> str:
                 delivery, lease, failure, now=timezone.now(), snapshot=None
             )
             return f"the read before the post failed; {verdict}"
-    with transaction.atomic():
-        # The snapshot is written before the post, so that whoever reconciles the
-        # post (this worker, or the sweep if this one dies) reads it back against it.
-        Delivery.objects.filter(pk=delivery.pk, lease_token=lease.token).update(snapshot=snapshot)
-        delivery.snapshot = snapshot
-        attempt = _attempt_start(delivery, AttemptKind.POST)
+    # The snapshot is written before the post's attempt row, and both before the
+    # post, so that whoever reconciles the post (this worker, or the sweep if this
+    # one dies) reads it back against it. A crash between the two leaves a
+    # snapshot and no post: the delivery is simply taken again.
+    if not Delivery.objects.filter(pk=delivery.pk, lease_token=lease.token).update(
+        snapshot=snapshot
+    ):
+        return "lease lost before the post (a slow read): left to its new holder"
+    delivery.snapshot = snapshot
+    attempt = _attempt_start(delivery, AttemptKind.POST)
     result = connector.post_payment(payment_request(payment))
-    _attempt_finish(attempt, result)
-    breaker_record(
-        state=lease.breaker,
-        outcome=result.outcome,
-        error_code=result.error_code,
-        message=result.message,
-    )
-    now = timezone.now()
-    return _apply_post_result(delivery, lease, result, now=now, snapshot=snapshot)
+    with transaction.atomic():  # one commit for the attempt, the delivery and the payment
+        _attempt_finish(attempt, result)
+        breaker_record(
+            state=lease.breaker,
+            outcome=result.outcome,
+            error_code=result.error_code,
+            message=result.message,
+        )
+        return _apply_post_result(delivery, lease, result, now=timezone.now(), snapshot=snapshot)
 
 
 def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResult | None]:
@@ -287,12 +357,15 @@ def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResu
         figure = connector.reconciliation_figure(invoice.raw_payload)
         # A post still in flight when RTDR read the invoice may have changed it since.
         lease_span = datetime.timedelta(seconds=settings.ICI_PUMP_LEASE_SECONDS)
-        touched = DeliveryAttempt.objects.filter(
-            delivery__biller_id=delivery.biller_id,
-            delivery__invoice_number=delivery.invoice_number,
-            kind=AttemptKind.POST,
-            started_at__gte=invoice.refreshed_at - lease_span,
-        ).exists()
+        touched = (
+            figure is not None
+            and DeliveryAttempt.objects.filter(
+                delivery__biller_id=delivery.biller_id,
+                delivery__invoice_number=delivery.invoice_number,
+                kind=AttemptKind.POST,
+                started_at__gte=invoice.refreshed_at - lease_span,
+            ).exists()
+        )
         if figure is not None and not touched:
             return {
                 "figure": str(figure),
@@ -503,7 +576,7 @@ def _transition(
         changes["enqueued_at"] = None  # the next try needs a new trigger (the sweep's)
     else:
         changes["finished_at"] = now
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint when the caller has begun
         rows = Delivery.objects.filter(pk=delivery.pk)
         if lease is not None:
             rows = rows.filter(lease_token=lease.token)

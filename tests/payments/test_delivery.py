@@ -5,6 +5,7 @@ worker lost mid-call."""
 import datetime
 import json
 import time
+from decimal import Decimal
 
 import pytest
 from django.test import override_settings
@@ -115,6 +116,26 @@ def test_a_recent_rtdr_lookup_stands_in_for_the_read_before_the_post(
     attempts = DeliveryAttempt.objects.filter(delivery__payment=payment_of(response))
     assert [a.kind for a in attempts] == [AttemptKind.POST]
     assert delivery_of(payment_of(response)).snapshot["source"] == "rtdr"
+
+
+def test_an_rtdr_lookup_older_than_a_post_to_the_invoice_does_not_stand_in(
+    api, peoria, citizenserve_sandbox
+):
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-900012", balance="10.00", fresh=True)
+    first = payment_of(pay(api, invoice, amount="4.00"))
+    pump()
+    second = payment_of(pay(api, invoice, amount="3.00"))
+    pump()
+
+    # The lookup was taken before the first post: the second reads the partner first.
+    attempts = DeliveryAttempt.objects.filter(delivery__payment=second).order_by("id")
+    assert [a.kind for a in attempts] == [AttemptKind.SNAPSHOT, AttemptKind.POST]
+    assert delivery_of(first).snapshot == {
+        "figure": "10.00", "source": "rtdr", "at": invoice.refreshed_at.isoformat()
+    }  # fmt: skip
+    assert delivery_of(second).snapshot["source"] == "read"
+    assert Decimal(delivery_of(second).snapshot["figure"]) == Decimal("6")
+    assert citizenserve_sandbox.ledger.invoices["PBL26-900012"]["balancedue"] == 3
 
 
 # --- rejected ----------------------------------------------------------------------
