@@ -20,6 +20,7 @@ class PaymentStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected by the partner"
     REVIEW = "review", "Waiting for review"
     FAILED = "failed", "Failed"
+    REVERSED = "reversed", "Reversed before it was sent (never delivered)"
 
 
 class PaymentMethod(models.TextChoices):
@@ -89,6 +90,7 @@ class DeliveryStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected by the partner (final)"
     REVIEW = "review", "Review: a person decides"
     DEAD = "dead", "Dead letter: retries exhausted"
+    CANCELLED = "cancelled", "Cancelled: the payment was reversed before it was sent"
 
 
 # Deliveries a worker may still act on; the others wait for a person or are done.

@@ -65,6 +65,7 @@ PAYMENT_STATUS = {
     DeliveryStatus.REJECTED: PaymentStatus.REJECTED,
     DeliveryStatus.REVIEW: PaymentStatus.REVIEW,
     DeliveryStatus.DEAD: PaymentStatus.FAILED,
+    DeliveryStatus.CANCELLED: PaymentStatus.REVERSED,
 }
 RTDR_SOURCES = (RefreshSource.RTDR_GENERATE, RefreshSource.RTDR_REFRESH)
 # A delivery whose invoice is busy with another delivery waits this long.

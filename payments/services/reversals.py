@@ -17,6 +17,7 @@ from partners.connectors.registry import connector_class
 from payments.models import (
     Delivery,
     DeliveryKind,
+    DeliveryStatus,
     OperatorAction,
     Payment,
     PaymentMethod,
@@ -55,14 +56,14 @@ def reversal_record(
     elif return_code:
         raise PaymentRefused("A void takes no return code.", code="unexpected_return_code")
     supported = connector_class(payment.biller.partner).supports_reversal
-    if payment.status in NEVER_POSTED:
-        status = ReversalStatus.NOT_NEEDED
-    elif supported:
-        status = ReversalStatus.PENDING
-    else:
-        status = ReversalStatus.TO_APPLY
     try:
         with transaction.atomic():
+            if payment.status in NEVER_POSTED or _delivery_cancel(payment):
+                status = ReversalStatus.NOT_NEEDED
+            elif supported:
+                status = ReversalStatus.PENDING
+            else:
+                status = ReversalStatus.TO_APPLY
             reversal = Reversal.objects.create(
                 payment=payment,
                 kind=kind,
@@ -93,6 +94,29 @@ def reversal_record(
             ) from None
         return existing, False
     return reversal, True
+
+
+def _delivery_cancel(payment: Payment) -> bool:
+    """Stop a payment that has not been sent yet: its delivery waits for its first
+    try or a retry of a call the partner never saw, and no worker holds it. The
+    same conditional UPDATE as a worker's claim, so exactly one of them wins."""
+    now = timezone.now()
+    cancelled = Delivery.objects.filter(
+        payment=payment,
+        kind=DeliveryKind.PAYMENT,
+        status=DeliveryStatus.PENDING,
+        lease_token__isnull=True,
+    ).update(
+        status=DeliveryStatus.CANCELLED,
+        finished_at=now,
+        updated_at=now,
+        enqueued_at=None,
+        last_error="The payment was reversed before it was sent: not delivered.",
+    )
+    if cancelled:
+        Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REVERSED, updated_at=now)
+        payment.status = PaymentStatus.REVERSED
+    return bool(cancelled)
 
 
 def _ach_return_check(payment: Payment, return_code: str) -> None:

@@ -129,3 +129,48 @@ def test_a_voided_dead_letter_is_not_replayed(api, posted, admin_user):
     with pytest.raises(PaymentRefused) as refused:
         delivery_resolve(delivery=delivery, action="replay", user=admin_user, reason="retry")
     assert refused.value.code == "payment_reversed"
+
+
+@pytest.fixture
+def unsent(api, peoria, citizenserve_sandbox):
+    """A bank payment accepted and not yet delivered (its task has not run)."""
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-700002", balance="40.00")
+    guid = pay(api, invoice, payment_source="Web Eck", amount="40.00").json()["payment_guid"]
+    return Payment.objects.get(payment_guid=guid)
+
+
+@pytest.mark.parametrize("reverse", ["void", "ach_return"])
+def test_a_payment_reversed_before_it_was_sent_is_never_sent(
+    api, unsent, citizenserve_sandbox, reverse
+):
+    from payments.models import Delivery, DeliveryStatus
+
+    if reverse == "void":
+        response = void(api, unsent, reason="Card voided")
+    else:
+        response = ach_return(api, unsent, return_code="R01")
+    pump()
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "not_needed"  # nothing for the biller to apply
+    detail = api.get(f"/api/v1/billers/2249/payments/{unsent.payment_guid}").json()
+    assert detail["status"] == "reversed"
+    assert Delivery.objects.get(payment=unsent).status == DeliveryStatus.CANCELLED
+    assert citizenserve_sandbox.ledger.requests.get("payment") is None
+    assert citizenserve_sandbox.ledger.payments == []
+
+
+def test_a_payment_a_worker_is_sending_is_not_stopped_and_its_void_is_to_apply(
+    api, unsent, citizenserve_sandbox
+):
+    from payments.models import Delivery, DeliveryStatus
+    from payments.services.delivery import _post, delivery_claim
+
+    lease = delivery_claim(Delivery.objects.get(payment=unsent).pk)  # a worker has it
+    response = void(api, unsent, reason="Card voided")
+    said = _post(lease)
+
+    assert response.json()["status"] == "to_apply"
+    assert said == "posted"
+    assert Delivery.objects.get(payment=unsent).status == DeliveryStatus.POSTED
+    assert len(citizenserve_sandbox.ledger.payments) == 1
