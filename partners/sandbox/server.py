@@ -153,8 +153,10 @@ class SandboxServer:
         return self._wire.DISPLAY_NAME
 
     @property
-    def closing(self) -> bool:
-        return self._state == "closing"
+    def serving(self) -> bool:
+        """Up: not going down, down, or stopped (a connection accepted just before
+        the socket closed must not be answered either)."""
+        return self._state == "up"
 
     @property
     def faults(self) -> Faults:
@@ -219,6 +221,8 @@ class SandboxServer:
             if self._state == "down":
                 self._up_at = max(self._up_at, time.monotonic() + seconds)
                 return
+            if self._state == "stopped":
+                return  # stopped while a `down` was being answered: stopped wins
             if self._state not in ("up", "closing"):
                 raise RuntimeError(f"the sandbox is {self._state}, not up")
             self._state = "down"
@@ -458,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply.json(400, {"detail": "Send a body of at most 1 MiB with a length."}))
             return
         body = self.rfile.read(length) if length else b""
-        if self.server.sandbox.closing:
+        if not self.server.sandbox.serving:
             self.close_connection = True
             return
         try:
