@@ -365,7 +365,14 @@ def _merge(biller, mapper) -> None:
         f"ON CONFLICT (biller_id, invoice_number) DO UPDATE SET {', '.join(updates)}"
     )
     with connection.cursor() as cursor:
+        if postgres:  # this transaction only: hash joins in memory, not spilled to disk
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(customer_sql, [biller.pk, now, now])
+        if postgres:
+            # The customers just written change the table's size by up to the file's
+            # rows: fresh statistics let the invoices join them by hash, not by
+            # an index probe per customer.
+            cursor.execute(f"ANALYZE {customer}")
         cursor.execute(
             invoice_sql, [biller.pk, now, RefreshSource.FILE, now, now, biller.pk, biller.pk]
         )
