@@ -42,7 +42,7 @@ CUSTOMER_COLUMNS = [(c, f, k) for c, t, f, k in COLUMNS if t == "customer"]
 
 _PG_TYPES = {TEXT: "text", MONEY: "numeric(14,2)", DATE: "date", INT: "bigint", YESNO: "boolean"}
 _SQLITE_TYPES = {TEXT: "TEXT", MONEY: "TEXT", DATE: "TEXT", INT: "INTEGER", YESNO: "INTEGER"}
-SQLITE_BATCH = 50_000
+SQLITE_BATCH = 10_000
 PAGE = 5_000
 PROGRESS_EVERY = 50_000
 UNREADABLE = -1  # `n` of a row the reader could not read; f1 says why
