@@ -2,11 +2,14 @@
 
 Flow: claim the file row; find the encoding; read the header and find every
 column of the biller's field mapping (partner field names, any order, matched
-without regard to case, surrounding spaces, or `_` versus space); map every row
-with the mapping engine into the staging table, reporting bad rows by line,
-field and reason; drop rows superseded by a later row of the same invoice; write
-the BIF; then, in one transaction, upsert customers by account number, upsert
-invoices by invoice number, and mark the file done.
+without regard to case, surrounding spaces, or `_` versus space); put every row
+as read into the raw staging table (PostgreSQL: the file's bytes through COPY
+when the file is plain); convert the rows in SQL generated from the mapping
+where the SQL is certain of the values (conversion), and every other row with
+the mapping engine, which reports bad rows by line, field and reason; drop rows
+superseded by a later row of the same invoice; write the BIF; then, in one
+transaction, upsert customers by account number, upsert invoices by invoice
+number, and mark the file done.
 
 A file-level problem (binary, empty, unreadable, a missing required column, no
 good row at all) fails the file and changes nothing. A file with some bad rows
