@@ -240,10 +240,11 @@ class Stage:
     # -- the staged rows ---------------------------------------------------------
 
     def finish(self) -> None:
-        """All rows staged: index for the merge and the BIF."""
+        """All rows staged: index for the merge (SQLite: PostgreSQL joins by hash)."""
         self.cursor.execute(f"DROP TABLE IF EXISTS {RAW}")
-        self.cursor.execute(f"CREATE INDEX {TABLE}_inv ON {TABLE} (i_invoice_number, line)")
-        self.cursor.execute(f"CREATE INDEX {TABLE}_acc ON {TABLE} (c_account_number, line)")
+        if not self.postgres:
+            self.cursor.execute(f"CREATE INDEX {TABLE}_inv ON {TABLE} (i_invoice_number, line)")
+            self.cursor.execute(f"CREATE INDEX {TABLE}_acc ON {TABLE} (c_account_number, line)")
         if self.postgres:
             self.cursor.execute(f"ANALYZE {TABLE}")
 
