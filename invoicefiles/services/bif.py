@@ -78,31 +78,40 @@ def _argument_sql(column: str, kind: str, postgres: bool, safe: bool) -> str:
     return column
 
 
+MOST_ARGUMENTS = 90  # a function takes at most 100 arguments in PostgreSQL, 127 in SQLite
+
+
 def _records_sql(plans, postgres: bool, end: str) -> str:
     """The IH, CR and ID rows of a staged row as one text, CRLF between them, `end` last.
 
-    One format() call per row, from a template of the mapping's constants. Making
-    text safe costs a translation per value: the stage's `unsafe` (the row's text
-    holds a character outside printable ASCII, or a |) keeps it to the rows that
-    need it."""
-    template, columns = [], []
-    for plan in plans:
-        parts = []
+    A format() call (printf() on SQLite) per row type, from a template of the
+    mapping's constants. Making text safe costs a translation per value: the
+    stage's `unsafe` (the row's text holds a character outside printable ASCII,
+    or a |) keeps it to the rows that need it."""
+    pieces = []  # (template, [(column, kind)]), at most MOST_ARGUMENTS columns each
+    for n, plan in enumerate(plans):
+        template, columns = [], []
         for constant, column, kind in plan:
             if column is None:
-                parts.append(constant.replace("%", "%%"))
+                template.append(constant.replace("%", "%%"))
             else:
-                parts.append("%s")
+                if len(columns) == MOST_ARGUMENTS:
+                    pieces.append(("|".join(template) + "|", columns))
+                    template, columns = [], []
+                template.append("%s")
                 columns.append((column, kind))
-        template.append("|".join(parts))
-    text = "'" + (NEWLINE.join(template) + end).replace("'", "''") + "'"
+        pieces.append(("|".join(template) + (NEWLINE if n < len(plans) - 1 else end), columns))
     function = "format" if postgres else "printf"
 
     def record(safe: bool) -> str:
-        arguments = [_argument_sql(c, k, postgres, safe) for c, k in columns]
-        return f"{function}({', '.join([text, *arguments])})"
+        calls = []
+        for template, columns in pieces:
+            text = "'" + template.replace("'", "''") + "'"
+            arguments = [_argument_sql(c, k, postgres, safe) for c, k in columns]
+            calls.append(f"{function}({', '.join([text, *arguments])})")
+        return " || ".join(calls)
 
-    if not any(kind == TEXT for _, kind in columns):
+    if not any(kind == TEXT for _, columns in pieces for _, kind in columns):
         return record(safe=False)
     return f"CASE WHEN unsafe THEN {record(safe=True)} ELSE {record(safe=False)} END"
 

@@ -17,8 +17,15 @@ A mapping the SQL cannot express (a pattern other than Numeric, a year of a
 non-date, two rows filling one field, a constant that does not convert) gives
 None: every row then goes through the engine.
 
+The SQL strips spaces only (str.strip() strips 29 kinds of whitespace; testing
+for 29 characters per value costs the database more than the rest): a row
+holding any other whitespace goes to the engine. It also marks the rows whose
+text the BIF must make safe (`unsafe`: a character outside printable ASCII, or
+a |), so that the BIF translates only those.
+
 Raw rows: table `raw` with `line`, `n` (the row's number of columns) and `f1`
-.. `fN` (text, N = the header's width); the stage columns are those of
+.. `fN` (text, N = the header's width), on SQLite also `odd` and `unsafe`
+(found by Python while loading); the stage columns are those of
 invoicefiles.services.staging.
 """
 

@@ -9,10 +9,12 @@ while a file is read):
   row the reader could not read) and the text of each column, `f1` .. `fN`.
   PostgreSQL fills it with COPY, straight from the file's bytes when the file
   is plain (see `Stage.copy_file`), else row by row; SQLite with `executemany`
-  in large transactions.
-- `stage`: the rows converted to the hub's fields, one column per field. The
-  SQL of invoicefiles.services.conversion converts the rows it can in one
-  statement; the mapping engine converts the rest (`Stage.leftovers`, `add`).
+  in large transactions, with two flags found by Python on the way (`odd`,
+  `unsafe`: see `Stage.load`).
+- `stage`: the rows converted to the hub's fields, one column per field, and
+  `unsafe`: the row's text holds a character the BIF must make safe. The SQL of
+  invoicefiles.services.conversion converts the rows it can in one statement;
+  the mapping engine converts the rest (`Stage.leftovers`, `add`).
 
 The merge into customers and invoices is then a few `INSERT ... SELECT ... ON
 CONFLICT` statements in one transaction (both databases speak that dialect), so
