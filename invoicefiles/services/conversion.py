@@ -214,6 +214,7 @@ def _conversion(mapper, positions, width, type_ids, sql, raw, stage, stage_colum
     checks: list[str] = [f"r.n = {width}"]
     values: dict[str, str] = {}  # stage column -> expression
     dates: dict[str, str] = {}  # IC field -> stripped text of its good date, or a literal date
+    unsafe_constant = False  # a constant text the BIF must make safe, in every row
     for step in mapper.steps:
         column = stage_column[(step.target, step.model_field)]
         if column in values:
@@ -260,6 +261,8 @@ def _conversion(mapper, positions, width, type_ids, sql, raw, stage, stage_colum
             raise Unsupported("an invoice type the biller does not have")
         if isinstance(value, datetime.date):
             dates[step.ic_field] = value
+        if isinstance(value, str) and NOT_PRINTABLE_RE.search(value):
+            unsafe_constant = True
         values[column] = sql.value(value)
     balance = stage_column[("invoice", "balance_due")]
     total = stage_column[("invoice", "total_amount_due")]
@@ -269,9 +272,8 @@ def _conversion(mapper, positions, width, type_ids, sql, raw, stage, stage_colum
         )
     # Whether a row holds whitespace other than the space (left to the engine), or
     # a character the BIF must make safe: one test over the row's text.
-    unsafe_constant = any(
-        isinstance(step.fixed, str) and NOT_PRINTABLE_RE.search(step.fixed) for step in mapper.steps
-    ) or any(NOT_PRINTABLE_RE.search(step.prefix) for step in mapper.steps)
+    if any(NOT_PRINTABLE_RE.search(step.prefix) for step in mapper.steps):
+        unsafe_constant = True
     inner = ["line", "n"]
     if sql.postgres:
         joined = f"concat({', '.join(f'f{i + 1}' for i in stripped)})" if stripped else "''"

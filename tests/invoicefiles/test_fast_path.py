@@ -170,13 +170,11 @@ def test_the_agreement_above_is_not_empty(imt_biller):
     assert b"|Smith Sons|" in outcome["bif"] and b"|1 Main St|" in outcome["bif"]
 
 
-def test_the_imt_mapping_converts_in_sql(imt_biller):
-    """The fast path is taken for IMT's mapping (else every row goes to the engine)."""
-    mapper = biller_mapper(biller=imt_biller, settings=biller_setting_values(biller=imt_biller))
+def _conversion(biller):
+    mapper = biller_mapper(biller=biller, settings=biller_setting_values(biller=biller))
     columns, _ = _columns(HEADER.split("|"), mapper)
-    type_ids = set(InvoiceType.objects.filter(biller=imt_biller).values_list("type_id", flat=True))
-
-    conversion = conversion_sql(
+    type_ids = set(InvoiceType.objects.filter(biller=biller).values_list("type_id", flat=True))
+    return conversion_sql(
         mapper=mapper,
         positions=dict(columns),
         width=15,
@@ -186,5 +184,57 @@ def test_the_imt_mapping_converts_in_sql(imt_biller):
         stage=TABLE,
     )
 
+
+def test_the_imt_mapping_converts_in_sql(imt_biller):
+    """The fast path is taken for IMT's mapping (else every row goes to the engine)."""
+    conversion = _conversion(imt_biller)
+
     assert conversion is not None
     assert {"i_invoice_number", "i_total_amount_due", "c_account_number"} <= set(conversion.columns)
+
+
+def _remap(biller, file_spec_id, **changes):
+    biller.field_mappings.filter(file_spec_id=file_spec_id).update(**changes)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # customer_name: letters only (a pattern the SQL leaves to the engine)
+        [(60, {"partner_format": "Alpha"})],
+        # customer_id: digits only, at most 4 of them; customer_name at most 12
+        [(59, {"partner_format": "Numeric", "char_limit": 4}), (60, {"char_limit": 12})],
+        # BalanceDue from past_due_amount (empty: the total), Custom1 from a setting
+        [
+            (93, {"rule": "partner_field", "partner_field": "past_due_amount"}),
+            (38, {"rule": "setting", "rule_value": "8"}),
+        ],
+        # BillerBillYear from the due date; RecordType a constant the BIF makes safe
+        [
+            (346, {"rule_value": "InvoiceDueDate"}),
+            (8, {"rule": "constant", "rule_value": "\x7f"}),
+        ],
+    ],
+    ids=["alpha", "numeric-and-limits", "balance-and-setting", "year-and-constant"],
+)
+def test_the_sql_conversion_agrees_with_the_engine_on_other_mappings(imt_biller, changes, request):
+    for file_spec_id, change in changes:
+        _remap(imt_biller, file_spec_id, **change)
+    # Only the Alpha pattern is left to the engine entirely.
+    assert (_conversion(imt_biller) is None) == ("alpha" in request.node.name)
+    rows = [
+        *GOOD,
+        *BAD,
+        imt_row("M01", customer="12345"),
+        imt_row("M02", customer="0x12"),
+        imt_row("M03", name="Jane Q. O'Roe-Smith"),
+        imt_row("M04", name="R2D2"),
+        imt_row("M05", past_due="3.00"),
+    ]
+    content = imt_file(*rows, newline="\r\n")
+
+    engine = _import(imt_biller, content, exact=True)
+    fast = _import(imt_biller, content, exact=False)
+
+    assert fast == engine
+    assert engine["file"][0] == "done"
