@@ -77,6 +77,35 @@ def detect_encoding(path) -> Encoding:
     )
 
 
+def plain_offset(path, encoding: Encoding) -> int | None:
+    """Where the rows after the header start, in bytes, when the file is plain.
+
+    Plain: UTF-8, its header on the first line, no `"` anywhere (no quoted field),
+    no `\\.` (PostgreSQL's end of data) and no line longer than the csv module's
+    field limit. The rows of a plain file are its lines split at `|`, so another
+    reader (PostgreSQL's COPY in CSV format) reads them exactly as `read_rows`
+    does, or refuses them. None for any other file."""
+    if encoding.codec not in ("utf-8", "utf-8-sig"):
+        return None
+    limit = csv.field_size_limit()
+    with open(path, "rb") as f:
+        head = f.read(CHUNK)
+        end = head.find(b"\n")
+        if end < 1 or b"\r" in head[: end - 1] or not head[:end].strip():
+            return None
+        tail, run, chunk = b"", 0, head  # run: the length of the line going on
+        while chunk:
+            if b'"' in chunk or b"\\." in tail + chunk:
+                return None
+            lines = chunk.split(b"\n")
+            lengths = [run + len(lines[0]), *map(len, lines[1:])]
+            if max(lengths) > limit:
+                return None
+            run = lengths[-1]
+            tail, chunk = chunk[-1:], f.read(CHUNK)
+    return end + 1
+
+
 class PipeDialect(csv.Dialect):
     delimiter = "|"
     quotechar = '"'
