@@ -4,20 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0003_sweep_schedule'),
+        ("payments", "0003_sweep_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending (waiting for its next attempt)'), ('in_flight', 'In flight'), ('reconciling', 'Outcome unknown: reading the partner back'), ('posted', 'Posted'), ('rejected', 'Rejected by the partner (final)'), ('review', 'Review: a person decides'), ('dead', 'Dead letter: retries exhausted'), ('cancelled', 'Cancelled: the payment was reversed before it was sent')], default='pending', max_length=16),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending (waiting for its next attempt)"),
+                    ("in_flight", "In flight"),
+                    ("reconciling", "Outcome unknown: reading the partner back"),
+                    ("posted", "Posted"),
+                    ("rejected", "Rejected by the partner (final)"),
+                    ("review", "Review: a person decides"),
+                    ("dead", "Dead letter: retries exhausted"),
+                    ("cancelled", "Cancelled: the payment was reversed before it was sent"),
+                ],
+                default="pending",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending delivery'), ('posted', 'Posted to the partner'), ('rejected', 'Rejected by the partner'), ('review', 'Waiting for review'), ('failed', 'Failed'), ('reversed', 'Reversed before it was sent (never delivered)')], default='pending', max_length=16),
+            model_name="payment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending delivery"),
+                    ("posted", "Posted to the partner"),
+                    ("rejected", "Rejected by the partner"),
+                    ("review", "Waiting for review"),
+                    ("failed", "Failed"),
+                    ("reversed", "Reversed before it was sent (never delivered)"),
+                ],
+                default="pending",
+                max_length=16,
+            ),
         ),
     ]
