@@ -378,6 +378,27 @@ def test_only_one_delivery_per_invoice_is_in_flight(api, peoria, citizenserve_sa
     assert second.status == DeliveryStatus.PENDING
 
 
+@pytest.mark.django_db(transaction=True)
+def test_only_one_delivery_per_invoice_is_in_flight_as_workers_run_it(
+    api, peoria, citizenserve_sandbox, monkeypatch
+):
+    """As in a worker: no transaction around the claim, whose conflict with the
+    busy invoice must leave the connection usable."""
+    from payments.services.delivery import _post, delivery_claim
+
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-900013", balance="100.00")
+    first = delivery_of(payment_of(pay(api, invoice, amount="10.00")))
+    second = delivery_of(payment_of(pay(api, invoice, amount="20.00")))
+
+    lease = delivery_claim(first.pk)
+    assert delivery_run(second.pk) == "waiting: another delivery of this invoice is busy"
+    assert _post(lease) == "posted"
+    Delivery.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now())
+    assert delivery_run(second.pk) == "posted"
+    assert [p["amount"] for p in citizenserve_sandbox.ledger.payments] == ["10.00", "20.00"]
+
+
 # --- the circuit breaker --------------------------------------------------------------------
 
 
