@@ -196,19 +196,9 @@ def batch_create(*, kind: Kind, tag: str, count: int, billers: list, sandboxes: 
         biller = billers[n % len(billers)]
         number = f"{tag}-{n:05d}"
         balance = Decimal(10 + n % 90)
-        if biller.partner == "CitizenServe":
-            account = number
-            record = {
-                "licensenumber": number, "customerzip": "85345", "balancedue": float(balance),
-                "totalamountdue": float(balance), "customername": f"BENCH {n}",
-            }  # fmt: skip
-        else:
-            account = f"A{number}"
-            record = {
-                "invoice_number": number, "customer": account, "amount_due": f"{balance:.2f}",
-                "past_due": "0.00", "total_amount": f"{balance:.2f}", "paid_amount": "0.00",
-            }  # fmt: skip
-        sandboxes[biller.partner].ledger.add_invoice(record)
+        account, record = sandboxes[biller.partner].ledger.add_open_invoice(
+            number, balance=balance, account=f"A{number}", name=f"BENCH {n}"
+        )
         customers.append(Customer(biller=biller, account_number=account, name=f"BENCH {tag} {n}"))
         invoices.append(
             Invoice(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 NAME = "citizenserve"
 DISPLAY_NAME = "CitizenServe"
 INVOICE_KEY = "licensenumber"
+ACCOUNT_KEY = "licensenumber"  # a license is its own account
 FIRST_RECEIPT = 11863
 PAYMENT_TYPES = ("Credit", "ACH")
 
@@ -81,6 +82,18 @@ def demo_invoices() -> list[dict[str, Any]]:
             }
         )
     return records
+
+
+def open_invoice(number: str, *, balance: Decimal, account: str, name: str) -> dict[str, Any]:
+    """A license with `balance` due (tests and benchmarks). The license number is
+    the account: `account` is not used."""
+    return {
+        "licensenumber": number,
+        "customerzip": "85345",
+        "totalamountdue": _number(balance),
+        "balancedue": _number(balance),
+        "customername": name,
+    }
 
 
 def apply_payment(record: dict[str, Any], amount: Decimal, received_at: str) -> None:

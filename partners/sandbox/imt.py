@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import zlib
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 NAME = "imt"
 DISPLAY_NAME = "IMT"
 INVOICE_KEY = "invoice_number"
+ACCOUNT_KEY = "customer"
 FIRST_RECEIPT = 1
 PAYMENT_METHODS = ("cash", "credit", "check", "echeck", "other")
 
@@ -66,6 +68,20 @@ def demo_invoices() -> list[dict[str, Any]]:
             }
         )
     return records
+
+
+def open_invoice(number: str, *, balance: Decimal, account: str, name: str) -> dict[str, Any]:
+    """An invoice of `balance`, nothing paid or past due (tests and benchmarks).
+    IMT's record names no customer: `name` is not used."""
+    return {
+        "id": zlib.crc32(number.encode()) % 10**6,
+        "invoice_number": number,
+        "customer": account,
+        "amount_due": _money(balance),
+        "past_due": "0.00",
+        "total_amount": _money(balance),
+        "paid_amount": "0.00",
+    }
 
 
 def apply_payment(record: dict[str, Any], amount: Decimal, received_at: str) -> None:

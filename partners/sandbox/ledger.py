@@ -19,11 +19,16 @@ class PartnerRecords(Protocol):
 
     NAME: str
     INVOICE_KEY: str
+    ACCOUNT_KEY: str
     FIRST_RECEIPT: int
 
     def demo_invoices(self) -> list[dict[str, Any]]: ...
 
     def apply_payment(self, record: dict[str, Any], amount: Decimal, received_at: str) -> None: ...
+
+    def open_invoice(
+        self, number: str, *, balance: Decimal, account: str, name: str
+    ) -> dict[str, Any]: ...
 
 
 class Ledger:
@@ -65,6 +70,15 @@ class Ledger:
             raise ValueError(f"an invoice needs a non-empty {self._records.INVOICE_KEY!r}")
         with self._lock:
             self._invoices[number] = copy.deepcopy(record)
+
+    def add_open_invoice(
+        self, number: str, *, balance: Decimal, account: str, name: str
+    ) -> tuple[str, dict[str, Any]]:
+        """Add an invoice of `balance` in the partner's own format; returns the
+        account number the partner files it under, and the record."""
+        record = self._records.open_invoice(number, balance=balance, account=account, name=name)
+        self.add_invoice(record)
+        return record[self._records.ACCOUNT_KEY], record
 
     def get_invoice(self, invoice_number: str) -> dict[str, Any] | None:
         with self._lock:

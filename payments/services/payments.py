@@ -56,8 +56,13 @@ class PaymentIn:
             service_fee=f"{self.service_fee:.2f}",
             paid_at=self.paid_at.astimezone(datetime.UTC).isoformat(),
         )
-        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return request_fingerprint(fields)
+
+
+def request_fingerprint(value) -> str:
+    """What makes two requests the same request: the SHA-256 of their canonical JSON."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def payment_accept(*, biller: Biller, data: PaymentIn) -> tuple[Payment, bool]:

@@ -6,9 +6,6 @@ IMT's documents define one, so for them it is recorded and listed for the
 biller as "to apply in your system"; it is never silently dropped.
 """
 
-import hashlib
-import json
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -28,7 +25,7 @@ from payments.models import (
 )
 from payments.nacha import ACH_RETURN_WINDOW, RETURN_CODES
 from payments.services.delivery import delivery_enqueue
-from payments.services.payments import PaymentConflict, PaymentRefused
+from payments.services.payments import PaymentConflict, PaymentRefused, request_fingerprint
 
 # A payment in these states never reached the partner's books: nothing to reverse there.
 NEVER_POSTED = (PaymentStatus.REJECTED, PaymentStatus.FAILED)
@@ -40,17 +37,10 @@ def reversal_record(
     """Record a void or an ACH return; returns (reversal, created). The same
     request again returns the reversal it made; another one is a conflict."""
     return_code = return_code.strip().upper()
-    fingerprint = hashlib.sha256(
-        json.dumps([kind, return_code, reason], separators=(",", ":")).encode()
-    ).hexdigest()
+    fingerprint = request_fingerprint([kind, return_code, reason])
     existing = Reversal.objects.filter(payment=payment).first()
     if existing is not None:
-        if existing.request_fingerprint != fingerprint:
-            raise PaymentConflict(
-                f"Payment {payment.payment_guid} already has a {existing.get_kind_display()}.",
-                code="already_reversed",
-            )
-        return existing, False
+        return _replayed(existing, fingerprint, payment), False
     if kind == ReversalKind.ACH_RETURN:
         _ach_return_check(payment, return_code)
     elif return_code:
@@ -87,13 +77,18 @@ def reversal_record(
         existing = Reversal.objects.filter(payment=payment).first()
         if existing is None:
             raise
-        if existing.request_fingerprint != fingerprint:
-            raise PaymentConflict(
-                f"Payment {payment.payment_guid} already has a {existing.get_kind_display()}.",
-                code="already_reversed",
-            ) from None
-        return existing, False
+        return _replayed(existing, fingerprint, payment), False
     return reversal, True
+
+
+def _replayed(existing: Reversal, fingerprint: str, payment: Payment) -> Reversal:
+    """The payment's reversal, if this request is the one that made it; else a conflict."""
+    if existing.request_fingerprint != fingerprint:
+        raise PaymentConflict(
+            f"Payment {existing.payment.payment_guid} already has a {existing.get_kind_display()}.",
+            code="already_reversed",
+        )
+    return existing
 
 
 def _delivery_cancel(payment: Payment) -> bool:

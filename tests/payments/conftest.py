@@ -26,20 +26,9 @@ def hub_invoice(biller, sandbox, number: str, *, balance: str, account: str | No
     """The same invoice at the partner (its sandbox) and in the hub. `fresh` makes
     the hub's copy a recent RTDR read (the payer just looked it up)."""
     balance = Decimal(balance)
-    if biller.partner == "CitizenServe":
-        account = number
-        record = {
-            "licensenumber": number, "customerzip": "85345", "totalamountdue": float(balance),
-            "balancedue": float(balance), "customername": "JOSE L SALAZAR",
-        }  # fmt: skip
-    else:
-        account = account or f"C-{number}"
-        record = {
-            "id": abs(hash(number)) % 10**6, "invoice_number": number, "customer": account,
-            "amount_due": f"{balance:.2f}", "past_due": "0.00", "total_amount": f"{balance:.2f}",
-            "paid_amount": "0.00",
-        }  # fmt: skip
-    sandbox.ledger.add_invoice(record)
+    account, record = sandbox.ledger.add_open_invoice(
+        number, balance=balance, account=account or f"C-{number}", name="JOSE L SALAZAR"
+    )
     return InvoiceFactory(
         biller=biller,
         customer=CustomerFactory(biller=biller, account_number=account),

@@ -65,19 +65,9 @@ def invoices_everywhere(biller, sandbox, count: int) -> list[Invoice]:
     for n in range(count):
         number = f"CH{biller.bid}-{n:05d}"
         balance = Decimal(10 + n % 90)
-        if biller.partner == "CitizenServe":
-            account = number
-            record = {
-                "licensenumber": number, "balancedue": float(balance),
-                "totalamountdue": float(balance), "customername": f"CHAOS {n}",
-            }  # fmt: skip
-        else:
-            account = f"C{n:05d}"
-            record = {
-                "invoice_number": number, "customer": account, "amount_due": f"{balance:.2f}",
-                "past_due": "0.00", "total_amount": f"{balance:.2f}", "paid_amount": "0.00",
-            }  # fmt: skip
-        sandbox.ledger.add_invoice(record)
+        account, record = sandbox.ledger.add_open_invoice(
+            number, balance=balance, account=f"C{n:05d}", name=f"CHAOS {n}"
+        )
         customers.append(Customer(biller=biller, account_number=account, name=f"CHAOS {n}"))
         fresh = n % 2 == 0
         invoices.append(
