@@ -29,6 +29,10 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+# What /proc/PID/wchan says of a process blocked reading a socket.
+SOCKET_WAITS = {"wait_woken", "sk_wait_data", "sk_wait_event"}
+
+
 class QCluster:
     def __init__(self, *, workers: int, env: dict[str, str] | None = None, log: Path | None = None):
         self.workers = workers
@@ -90,12 +94,28 @@ class QCluster:
         children = self._children(sentinels[0])
         return children[: self.workers] if len(children) >= self.workers + 2 else []
 
-    def kill_worker(self) -> int:
-        """SIGKILL one worker, as the OOM killer or a lost machine would."""
-        pid = self.worker_pids()[0]
-        os.kill(pid, signal.SIGKILL)
-        self.killed.append(pid)
-        return pid
+    def kill_worker(self, *, within: float = 30.0) -> int:
+        """SIGKILL a worker in the middle of a task, as the OOM killer would.
+
+        Mid-task means blocked on a socket (a partner call or a database round
+        trip). An idle django-q2 worker waits for its next task holding the lock
+        of the cluster's shared task queue; killed there, it takes the lock with
+        it and every other worker waits for it forever (the cluster stalls until
+        it is restarted; the README says so). That is django-q2's, not the pump's.
+        """
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            for pid in self.worker_pids():
+                try:
+                    waiting_on = Path(f"/proc/{pid}/wchan").read_text()
+                except OSError:
+                    continue
+                if waiting_on in SOCKET_WAITS:
+                    os.kill(pid, signal.SIGKILL)
+                    self.killed.append(pid)
+                    return pid
+            time.sleep(0.001)
+        raise RuntimeError(f"no worker was in the middle of a task within {within} s")
 
     def stop(self) -> None:
         if self.process is None:
