@@ -147,9 +147,12 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
                     format="json",
                 )
                 assert response.status_code == 202, response.content
-                if n == 150:
-                    killed = cluster.kill_worker()
-                    events.append(f"killed worker {killed} at {time.monotonic() - started:.1f} s")
+                if n >= 150 and not cluster.killed:
+                    killed = cluster.kill_busy_worker()
+                    if killed:
+                        events.append(
+                            f"killed worker {killed} at {time.monotonic() - started:.1f} s"
+                        )
                 if n == 300:
                     for sandbox in sandboxes.values():
                         sandbox.go_down(20)
@@ -168,6 +171,8 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
                     progress.write(line + "\n")
                     progress.flush()
                     assert time.monotonic() < deadline, _stuck(line)
+                    if not cluster.killed and cluster.kill_busy_worker():
+                        events.append(f"killed worker {cluster.killed[0]} at {line}")
                     time.sleep(1)
             settled_at = time.monotonic() - started
     finally:
@@ -219,6 +224,7 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
     with capsys.disabled():
         print("\nchaos test:", json.dumps(report, indent=2))
 
+    assert any(e.startswith("killed worker") for e in events), "no worker was killed mid-task"
     assert report["payments"] == PAYMENTS
     assert posted_twice == []
     assert wrong == []
