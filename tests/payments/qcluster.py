@@ -29,9 +29,9 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-# What /proc/PID/wchan says of a process blocked reading a pipe: the one idle
-# worker that holds the lock of django-q2's task queue while it waits on it.
-PIPE_READS = {"anon_pipe_read", "pipe_read", "pipe_wait"}
+# What /proc/PID/wchan says of a process waiting on a socket (a partner call
+# or a database round trip, with a timeout: poll()).
+SOCKET_WAITS = ("poll_schedule_timeout", "do_poll", "do_select", "wait_woken", "sk_wait_data")
 
 
 class QCluster:
@@ -96,22 +96,21 @@ class QCluster:
         return children[: self.workers] if len(children) >= self.workers + 2 else []
 
     def kill_busy_worker(self) -> int | None:
-        """SIGKILL a worker, as the OOM killer would, unless the only ones left
-        are reading the task queue; returns its pid, or None (try again).
+        """SIGKILL a worker in the middle of a task, as the OOM killer would, if
+        one is; returns its pid, or None (try again while there is work).
 
-        An idle django-q2 worker reads the cluster's shared task queue holding
-        the queue's lock (the others wait for the lock). Killed there, it takes
-        the lock with it and every other worker waits for it forever: the
-        cluster stalls until it is restarted (the README says so). That is
-        django-q2's, not the pump's, so the test kills any other worker: one in
-        a partner call or a database round trip, running, or waiting its turn.
+        Mid-task means waiting on a socket inside the task. Outside a task a
+        django-q2 worker holds locks the cluster shares: the task queue's while
+        it waits for work, its timer's while it hands back a result. Killed
+        there, it takes the lock with it and the cluster stalls until it is
+        restarted (the README says so). That is django-q2's, not the pump's.
         """
         for pid in self.worker_pids():
             try:
                 waiting_on = Path(f"/proc/{pid}/wchan").read_text()
             except OSError:
                 continue
-            if waiting_on not in PIPE_READS:
+            if waiting_on.startswith(SOCKET_WAITS):
                 os.kill(pid, signal.SIGKILL)
                 self.killed.append(pid)
                 return pid
