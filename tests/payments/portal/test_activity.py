@@ -82,10 +82,8 @@ def test_the_page_draws_a_bar_per_day_with_a_title_and_a_table(portal, biller):
     assert svg.count('data-outcome="posted"') == 1 and svg.count('data-outcome="rejected"') == 1
     assert "Payments received per day, last 30 days, by delivery outcome (3 in all)" in page
     table = page[page.index("<table") : page.index("</table>")]
-    assert re.search(
-        rf"<td>{today:%a %Y-%m-%d}</td>(<td class=\"num\">(\d+)</td>){{7}}<td class=\"num\">\$55\.00</td>",
-        table,
-    )
+    counts = r'(<td class="num">\d+</td>){7}'
+    assert re.search(rf'<td>{today:%a %Y-%m-%d}</td>{counts}<td class="num">\$55\.00</td>', table)
     assert "<script" not in page and "cdn" not in page.lower()
 
 

@@ -51,7 +51,9 @@ def _url(name, invoice_file, **query):
 def _errors(invoice_file, n, *, first_line=2):
     InvoiceFileError.objects.bulk_create(
         InvoiceFileError(
-            invoice_file=invoice_file, line=first_line + i, field="due_date",
+            invoice_file=invoice_file,
+            line=first_line + i,
+            field="due_date",
             message=f"'2026-13-{i:02d}' is not a date.",
         )  # fmt: skip
         for i in range(n)
@@ -134,7 +136,7 @@ def test_a_bad_page_of_errors_is_a_400_that_says_why(portal, biller, page):
 
     assert response.status_code == 400
     body = response.content.decode()
-    assert "page" in body.lower() and "class=\"card error\"" in body
+    assert "page" in body.lower() and 'class="card error"' in body
 
 
 def test_a_bad_page_of_files_is_a_400(portal, biller):

@@ -109,7 +109,10 @@ def test_a_payment_waiting_for_a_retry_says_when_the_next_try_is(portal, biller)
 
     page = _page(portal, payment)
 
-    assert "Waiting: IMT could not be reached or did not answer; next try at 2026-11-20 18:00 UTC" in page
+    assert (
+        "Waiting: IMT could not be reached or did not answer; next try at 2026-11-20 18:00 UTC"
+        in page
+    )
     assert page.count("Not sent: IMT could not be reached") == 2
     assert "Tries so far: 2." in page
 
@@ -209,9 +212,10 @@ def test_a_reversal_to_apply_can_be_ticked_off_from_the_payment(portal, biller, 
     url = _url(reversal.payment)
     page = _page(portal, reversal.payment)
     assert "To apply in your system" in page
-    assert reverse(
-        "portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk}
-    ) in page
+    assert (
+        reverse("portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk})
+        in page
+    )
 
     response = portal.post(
         reverse("portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk}),
@@ -231,9 +235,7 @@ def test_a_reversal_to_apply_can_be_ticked_off_from_the_payment(portal, biller, 
 
 def test_another_billers_payment_is_not_found_like_an_unknown_one(portal, other_biller, biller):
     theirs = posted_payment(other_biller)
-    unknown = reverse(
-        "portal:payment", kwargs={"bid": biller.bid, "payment_guid": uuid.uuid4()}
-    )
+    unknown = reverse("portal:payment", kwargs={"bid": biller.bid, "payment_guid": uuid.uuid4()})
     # their payment under our BID, and under theirs
     ours_url = reverse(
         "portal:payment", kwargs={"bid": biller.bid, "payment_guid": theirs.payment_guid}

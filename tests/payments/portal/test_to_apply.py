@@ -60,7 +60,8 @@ def test_ticking_off_marks_it_applied_by_whom_and_when(portal, biller, staff):
 
     assert response.redirect_chain == [(_list_url(biller), 302)]
     page = response.content.decode()
-    assert f"Void of payment {reversal.payment.payment_guid} (invoice INV-9) marked applied." in page
+    guid = reversal.payment.payment_guid
+    assert f"Void of payment {guid} (invoice INV-9) marked applied." in page
     assert "Nothing to apply" in page
     recent = page[page.index("Recently applied") :]
     assert "clerk" in recent and "Batch 4411" in recent and "INV-9" in recent
@@ -77,7 +78,8 @@ def test_a_tick_without_a_note_is_fine(portal, biller):
     assert portal.post(_tick_url(reversal)).status_code == 302
     reversal.refresh_from_db()
     assert reversal.status == ReversalStatus.APPLIED
-    assert OperatorAction.objects.get(reversal=reversal).reason == "Ticked off in the biller portal."
+    note = OperatorAction.objects.get(reversal=reversal).reason
+    assert note == "Ticked off in the biller portal."
 
 
 def test_a_double_click_applies_it_once_and_says_who_did_it(portal, biller, staff):
