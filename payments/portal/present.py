@@ -63,6 +63,14 @@ class Step:
     receipt_number: str
     message: str
 
+    @property
+    def duration(self) -> str:
+        if self.duration_ms is None:
+            return ""
+        if self.duration_ms >= 1000:
+            return f"{self.duration_ms / 1000:.1f} s"
+        return f"{self.duration_ms:.0f} ms"
+
 
 def reversal_noun(reversal: Reversal | None) -> str:
     return reversal.get_kind_display() if reversal is not None else "reversal"
