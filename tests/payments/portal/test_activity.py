@@ -118,3 +118,46 @@ def test_another_billers_activity_is_not_found(portal, other_biller):
     received(other_biller, timezone.now())
     response = portal.get(reverse("portal:activity", kwargs={"bid": other_biller.bid}))
     assert response.status_code == 404
+
+
+def test_a_day_when_the_clocks_go_back_is_one_day(biller, settings):
+    settings.TIME_ZONE = "America/New_York"  # EDT ends at 06:00 UTC on 2026-11-01
+    received(biller, utc(2026, 11, 1, 3, 59))  # 23:59 EDT on Oct 31
+    received(biller, utc(2026, 11, 1, 4, 0))  # 00:00 EDT on Nov 1
+    received(biller, utc(2026, 11, 1, 5, 59))  # 01:59 EDT
+    received(biller, utc(2026, 11, 1, 6, 0))  # 01:00 EST, the second time
+    received(biller, utc(2026, 11, 2, 4, 59))  # 23:59 EST on Nov 1
+    received(biller, utc(2026, 11, 2, 5, 0))  # 00:00 EST on Nov 2
+
+    days = payment_activity(biller=biller, days=3, today=datetime.date(2026, 11, 2))
+
+    assert [(d.day.isoformat(), d.total) for d in days] == [
+        ("2026-10-31", 1), ("2026-11-01", 4), ("2026-11-02", 1),
+    ]  # fmt: skip
+
+
+def test_a_half_hour_time_zone_counts_its_days_right(biller, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30
+    received(biller, utc(2026, 11, 19, 18, 29))  # 23:59 on the 19th
+    received(biller, utc(2026, 11, 19, 18, 30))  # midnight on the 20th
+
+    days = payment_activity(biller=biller, days=2, today=datetime.date(2026, 11, 20))
+
+    assert [d.total for d in days] == [1, 1]
+
+
+def test_the_range_is_cut_where_daylight_saving_changes():
+    from zoneinfo import ZoneInfo
+
+    from payments.portal.selectors import _constant_offsets
+
+    tz = ZoneInfo("America/New_York")
+    start = datetime.datetime(2026, 10, 30, tzinfo=tz)
+    end = datetime.datetime(2026, 11, 3, tzinfo=tz)
+
+    pieces = _constant_offsets(tz, start, end)
+
+    assert [(a, b, o.total_seconds() / 3600) for a, b, o in pieces] == [
+        (start, utc(2026, 11, 1, 6), -4.0), (utc(2026, 11, 1, 6), end, -5.0),
+    ]  # fmt: skip
+    assert len(_constant_offsets(ZoneInfo("UTC"), start, end)) == 1

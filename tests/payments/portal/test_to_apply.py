@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.models import OperatorAction, ReversalKind, ReversalStatus
 from payments.services.reversals import reversal_tick_off
@@ -63,7 +64,7 @@ def test_ticking_off_marks_it_applied_by_whom_and_when(portal, biller, staff):
     guid = reversal.payment.payment_guid
     assert f"Void of payment {guid} (invoice INV-9) marked applied." in page
     assert "Nothing to apply" in page
-    recent = page[page.index("Recently applied") :]
+    recent = page[page.index("Applied in the last 7 days") :]
     assert "clerk" in recent and "Batch 4411" in recent and "INV-9" in recent
     reversal.refresh_from_db()
     assert reversal.status == ReversalStatus.APPLIED
@@ -197,3 +198,18 @@ def test_a_long_list_shows_the_oldest_and_says_how_many_wait(portal, biller, mon
 
     assert "3 waiting (the oldest 2 shown)" in page
     assert page.count("Mark applied") == 2
+
+
+def test_applied_ones_are_listed_for_a_week(portal, biller):
+    this_week, last_month = reversal_to_apply(biller), reversal_to_apply(biller)
+    for reversal in (this_week, last_month):
+        portal.post(_tick_url(reversal))
+    type(last_month).objects.filter(pk=last_month.pk).update(
+        applied_at=timezone.now() - datetime.timedelta(days=8)
+    )
+
+    page = portal.get(_list_url(biller)).content.decode()
+
+    recent = page[page.index("Applied in the last 7 days") :]
+    assert this_week.payment.invoice_number in recent
+    assert last_month.payment.invoice_number not in recent
