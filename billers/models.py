@@ -430,3 +430,23 @@ class ApiClient(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class BillerMembership(models.Model):
+    """A biller portal user's access to one biller: the portal shows a user the
+    data of its billers and answers 404 for any other."""
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="biller_memberships"
+    )
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["biller__bid", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "biller"], name="uniq_biller_membership"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.biller}"

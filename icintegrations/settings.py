@@ -197,6 +197,18 @@ ICI_PUMP_SWEEP_MINUTES = env.int("ICI_PUMP_SWEEP_MINUTES", default=1)
 # have lost it (more than Q_CLUSTER's timeout, so a running task is never doubled).
 ICI_PUMP_REQUEUE_SECONDS = env.float("ICI_PUMP_REQUEUE_SECONDS", default=120.0)
 
+# The biller portal (/portal/): log-in throttling. After FAILURES_PER_USER failed
+# log-ins for one username, or FAILURES_PER_ADDRESS from one address, within a
+# window of WINDOW_SECONDS, further attempts are refused until the window ends.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+ICI_PORTAL_LOGIN_WINDOW_SECONDS = env.int("ICI_PORTAL_LOGIN_WINDOW_SECONDS", default=900)
+ICI_PORTAL_LOGIN_FAILURES_PER_USER = env.int("ICI_PORTAL_LOGIN_FAILURES_PER_USER", default=5)
+ICI_PORTAL_LOGIN_FAILURES_PER_ADDRESS = env.int("ICI_PORTAL_LOGIN_FAILURES_PER_ADDRESS", default=30)
+# Portal sessions end when the browser closes, and after this many idle seconds.
+SESSION_COOKIE_AGE = env.int("ICI_SESSION_SECONDS", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -7,6 +7,7 @@ import factory
 from billers.models import (
     BifCustomization,
     Biller,
+    BillerMembership,
     BillerOption,
     BillerSetting,
     Customer,
@@ -115,3 +116,20 @@ class BifCustomizationFactory(factory.django.DjangoModelFactory):
     biller = factory.SubFactory(BillerFactory)
     name = "AllowPartialPayments"
     value = "No"
+
+
+class PortalUserFactory(factory.django.DjangoModelFactory):
+    """A biller portal user; `billers=[...]` makes it a member of them."""
+
+    class Meta:
+        model = "auth.User"
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    password = factory.PostGenerationMethodCall("set_password", "portal-pass-123")
+
+    @factory.post_generation
+    def billers(self, create, extracted, **kwargs):
+        self.save()
+        for biller in extracted or ():
+            BillerMembership.objects.create(user=self, biller=biller)
