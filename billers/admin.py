@@ -158,6 +158,7 @@ class BillerAdmin(SimpleHistoryAdmin):
                 "original": biller,
                 "title": f"{title}: {biller}",
                 "tool_name": title,
+                "is_nav_sidebar_enabled": False,  # the page needs the width
                 "change_url": reverse("admin:billers_biller_change", args=[biller.pk]),
                 **context,
             },
