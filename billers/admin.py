@@ -14,6 +14,7 @@ from billers.models import (
     ApiClient,
     BifCustomization,
     Biller,
+    BillerMembership,
     BillerOption,
     BillerSetting,
     Customer,
@@ -96,6 +97,18 @@ class FieldMappingInline(admin.TabularInline):
     ]
 
 
+class BillerMembershipInline(admin.TabularInline):
+    """Biller portal users of this biller (create one with `create_portal_user`)."""
+
+    model = BillerMembership
+    extra = 0
+    fields = ["user", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["user"]
+    verbose_name = "biller portal user"
+    verbose_name_plural = "biller portal users"
+
+
 @admin.register(Biller)
 class BillerAdmin(SimpleHistoryAdmin):
     list_display = ["bid", "name", "partner", "environment", "is_active", "updated_at"]
@@ -118,6 +131,7 @@ class BillerAdmin(SimpleHistoryAdmin):
         BifCustomizationInline,
         InvoiceTypeInline,
         FieldMappingInline,
+        BillerMembershipInline,
     ]
 
     # -- Solutions Engineering tools: a page each, linked from the biller's page ----
