@@ -34,7 +34,7 @@ def leaky(catalogs, biller):
         "request_body": f'{{"password": "{PAYMENTS_PASSWORD}"}}',
         "response_body": f"Unknown key {RTDR_KEY}",
     }
-    payment = posted_payment(biller, receipt=f"R-{PAYMENTS_PASSWORD}")
+    payment = posted_payment(biller)
     delivery = payment.deliveries.get()
     delivery.last_error = f"Refused credential {PAYMENTS_PASSWORD}"
     delivery.save(update_fields=["last_error"])
