@@ -97,7 +97,8 @@ def _to_apply_page(request, biller, *, error: str = "", status: int = 200):
         "lists": lists,
         "note_max": NOTE_MAX,
         "error": error,
-        "here": request.path,
+        # where each tick-off comes back to (also when this is the answer to one)
+        "here": reverse("portal:to_apply", kwargs={"bid": biller.bid}),
     }
     return render(request, "portal/to_apply.html", context, status=status)
 

@@ -131,9 +131,12 @@ def test_a_note_too_long_is_refused_and_nothing_changes(portal, biller):
     response = portal.post(_tick_url(reversal), {"note": "x" * 501})
 
     assert response.status_code == 400
-    assert "A note is at most 500 characters (501 given)." in response.content.decode()
+    page = response.content.decode()
+    assert "A note is at most 500 characters (501 given)." in page
     reversal.refresh_from_db()
     assert reversal.status == ReversalStatus.TO_APPLY
+    # the list is there again, and its forms come back to it
+    assert page.count(f'name="next" value="{_list_url(biller)}"') == 1
 
 
 def test_another_billers_reversal_is_not_found_and_stays_to_apply(portal, biller, other_biller):
