@@ -19,5 +19,6 @@ urlpatterns = [
     ),
     path("<int:bid>/files/", detail.files, name="files"),
     path("<int:bid>/files/<uuid:file_id>/", detail.file, name="file"),
+    path("<int:bid>/files/<uuid:file_id>/bif", detail.file_bif, name="file_bif"),
     path("<int:bid>/activity/", detail.activity, name="activity"),
 ]

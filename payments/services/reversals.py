@@ -6,10 +6,12 @@ IMT's documents define one, so for them it is recorded and listed for the
 biller as "to apply in your system"; it is never silently dropped.
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from icintegrations.errors import NotFoundError
+from icintegrations.errors import ApplicationError, NotFoundError
 from partners.connectors.registry import connector_class
 from payments.models import (
     Delivery,
@@ -133,7 +135,7 @@ def _ach_return_check(payment: Payment, return_code: str) -> None:
 
 
 def reversal_mark_applied(*, reversal: Reversal, user, reason: str) -> Reversal:
-    """The biller applied a reversal in its own system (the "to apply" list)."""
+    """An operator says the biller applied a reversal in its own system (the admin)."""
     if reversal.status != ReversalStatus.TO_APPLY:
         raise PaymentRefused(
             "Only a reversal waiting to be applied can be marked applied.", code="not_to_apply"
@@ -141,14 +143,58 @@ def reversal_mark_applied(*, reversal: Reversal, user, reason: str) -> Reversal:
     reason = reason.strip()
     if not reason:
         raise PaymentRefused("Say how it was applied.", code="reason_required")
+    if not _mark_applied_once(reversal=reversal, user=user, reason=reason):
+        raise NotFoundError("The reversal changed meanwhile.", code="reversal_changed")
+    reversal.refresh_from_db()
+    return reversal
+
+
+@dataclass(frozen=True)
+class TickOff:
+    """What became of a biller's tick-off: `applied_now` is False when someone
+    else had already applied it (then `reversal.applied_by` says who)."""
+
+    reversal: Reversal
+    applied_now: bool
+
+
+PORTAL_NOTE = "Ticked off in the biller portal."
+NOTE_MAX = 500
+
+
+def reversal_tick_off(*, reversal: Reversal, user, note: str = "") -> TickOff:
+    """Biller staff applied a reversal in their own system and tick it off the
+    "to apply" list. Done once: a double click, or two clerks at the same time,
+    find it applied and are told by whom, not refused."""
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise ApplicationError(
+            f"A note is at most {NOTE_MAX} characters ({len(note)} given).", code="note_too_long"
+        )
+    applied_now = _mark_applied_once(reversal=reversal, user=user, reason=note or PORTAL_NOTE)
+    reversal = Reversal.objects.select_related("payment", "applied_by").get(pk=reversal.pk)
+    if not applied_now and reversal.status != ReversalStatus.APPLIED:
+        raise ApplicationError(
+            f"This {reversal.get_kind_display().lower()} is not waiting to be applied in your "
+            f"system: {reversal.get_status_display().lower()}.",
+            code="not_to_apply",
+            extra={"status": reversal.status},
+        )
+    return TickOff(reversal=reversal, applied_now=applied_now)
+
+
+def _mark_applied_once(*, reversal: Reversal, user, reason: str) -> bool:
+    """`to_apply` becomes `applied`, with who and when, in one conditional UPDATE:
+    of two callers exactly one changes the row (and writes the audit line)."""
     with transaction.atomic():
         changed = Reversal.objects.filter(pk=reversal.pk, status=ReversalStatus.TO_APPLY).update(
             status=ReversalStatus.APPLIED, applied_at=timezone.now(), applied_by=user
         )
-        if not changed:
-            raise NotFoundError("The reversal changed meanwhile.", code="reversal_changed")
-        OperatorAction.objects.create(
-            reversal=reversal, action=OperatorAction.Action.APPLIED, reason=reason[:500], user=user
-        )
-    reversal.refresh_from_db()
-    return reversal
+        if changed:
+            OperatorAction.objects.create(
+                reversal=reversal,
+                action=OperatorAction.Action.APPLIED,
+                reason=reason[:NOTE_MAX],
+                user=user,
+            )
+    return bool(changed)
