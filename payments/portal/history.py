@@ -6,6 +6,7 @@ anything invalid is answered with the page, a message saying what, and 400.
 The reads are in `payments.portal.payment_history`.
 """
 
+import uuid
 from urllib.parse import urlencode
 
 from django import forms
@@ -157,6 +158,28 @@ _REVERSAL_LABELS = {
 }
 
 
+_NO_GUID = str(uuid.UUID(int=0))
+_STATUS_LABELS = dict(PaymentStatus.choices)
+_METHOD_LABELS = {PaymentMethod.CARD: "Card", PaymentMethod.BANK: "Bank"}
+
+
+def _present(rows: list[dict], bid: int) -> None:
+    """What the page shows of each row, formatted here rather than by template
+    filters: 50 rows of filters and {% url %} were most of the page's time."""
+    url = reverse("portal:payment", kwargs={"bid": bid, "payment_guid": _NO_GUID})
+    for row in rows:
+        row["url"] = url.replace(_NO_GUID, str(row["payment_guid"]))
+        row["paid"] = timezone.localtime(row["paid_at"]).strftime("%Y-%m-%d %H:%M")
+        row["amount_text"] = f"{row['amount']:,.2f}"
+        row["fee_text"] = f"{row['service_fee']:,.2f}"
+        row["method_label"] = _METHOD_LABELS.get(row["method"], row["method"])
+        row["status_label"] = _STATUS_LABELS.get(row["status"], row["status"])
+        if row["reversal__kind"]:
+            row["reversal_label"] = _REVERSAL_LABELS.get(
+                (row["reversal__kind"], row["reversal__status"]), row["reversal__kind"]
+            )
+
+
 def _bad_request(request, biller, form, messages):
     return render(
         request,
@@ -180,13 +203,7 @@ def payments(request, bid):
         )
     except InvalidCursor:
         return _bad_request(request, biller, form, [BAD_CURSOR])
-    statuses = dict(PaymentStatus.choices)
-    for row in page.rows:
-        row["status_label"] = statuses.get(row["status"], row["status"])
-        if row["reversal__kind"]:
-            row["reversal_label"] = _REVERSAL_LABELS.get(
-                (row["reversal__kind"], row["reversal__status"]), row["reversal__kind"]
-            )
+    _present(page.rows, biller.bid)
     sort = form.cleaned_data.get("sort") or DEFAULT_SORT
     return render(
         request,

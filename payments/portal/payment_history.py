@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core import signing
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
 from billers.models import Biller
@@ -143,9 +145,16 @@ def payment_history(*, biller: Biller, query: HistoryQuery) -> QuerySet[Payment]
     if query.number:
         qs = qs.filter(Q(invoice_number=query.number) | Q(account_number=query.number))
     if query.payer:
-        # A case-insensitive prefix: served by the index on UPPER(payer_name)
-        # (a "contains" search could not use a B-tree index).
+        # A case-insensitive prefix, served by the index on UPPER(payer_name) (a
+        # "contains" search could not use a B-tree index). PostgreSQL's LIKE uses
+        # it as is (text_pattern_ops); SQLite's cannot, but a range on the same
+        # expression can, so SQLite gets one as well (LIKE still decides).
         qs = qs.filter(payer_name__istartswith=query.payer)
+        if connections[qs.db].vendor == "sqlite":
+            prefix = Upper(Value(query.payer))
+            qs = qs.alias(payer_upper=Upper("payer_name")).filter(
+                payer_upper__gte=prefix, payer_upper__lt=Concat(prefix, Value(chr(0x10FFFF)))
+            )
     return qs
 
 
@@ -224,11 +233,11 @@ def cursor_read(*, biller: Biller, sort: str, token: str) -> tuple[bool, object,
     return payload["d"] == "n", _decode(column, payload["v"]), pk
 
 
-def payment_history_page(
+def payment_history_page_query(
     *, biller: Biller, query: HistoryQuery, cursor: str | None = None, size: int | None = None
-) -> HistoryPage:
-    """One page of the filtered history: `size` rows after or before the row the
-    cursor names (the first page without one). One query of `size` + 1 rows."""
+) -> tuple[QuerySet, bool]:
+    """The one query of a page (`size` + 1 rows, so that a next page shows
+    itself) and whether it reads forward; `InvalidCursor` for a bad cursor."""
     size = size or PAGE_SIZE
     column, descending = SORTS[query.sort]
     qs = payment_history(biller=biller, query=query)
@@ -237,7 +246,19 @@ def payment_history_page(
         forward, value, pk = cursor_read(biller=biller, sort=query.sort, token=cursor)
         # Going back reads the rows before the cursor, in the opposite order.
         qs = _beyond(qs, column, descending == forward, value, pk)
-    rows = list(_ordered(qs, column, descending == forward).values(*ROW_FIELDS)[: size + 1])
+    return _ordered(qs, column, descending == forward).values(*ROW_FIELDS)[: size + 1], forward
+
+
+def payment_history_page(
+    *, biller: Biller, query: HistoryQuery, cursor: str | None = None, size: int | None = None
+) -> HistoryPage:
+    """One page of the filtered history: `size` rows after or before the row the
+    cursor names (the first page without one). One query of `size` + 1 rows."""
+    size = size or PAGE_SIZE
+    page_query, forward = payment_history_page_query(
+        biller=biller, query=query, cursor=cursor, size=size
+    )
+    rows = list(page_query)
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
