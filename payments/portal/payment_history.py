@@ -279,15 +279,20 @@ def payment_history_page(
     )
 
 
-def payment_history_totals(*, biller: Biller, query: HistoryQuery) -> HistoryTotals:
-    """Count, amount and fees of the whole filtered set, and per status. One
-    aggregate over every matching row: it costs about what a COUNT costs."""
-    groups = list(
+def payment_history_totals_query(*, biller: Biller, query: HistoryQuery) -> QuerySet:
+    """Count, amount and fees of the filtered set per status (one aggregate)."""
+    return (
         payment_history(biller=biller, query=query)
         .order_by()
         .values("status")
         .annotate(count=Count("id"), amount=Sum("amount"), fees=Sum("service_fee"))
     )
+
+
+def payment_history_totals(*, biller: Biller, query: HistoryQuery) -> HistoryTotals:
+    """Count, amount and fees of the whole filtered set, and per status. One
+    aggregate over every matching row: it costs about what a COUNT costs."""
+    groups = list(payment_history_totals_query(biller=biller, query=query))
     labels = dict(PaymentStatus.choices)
     order = list(labels)
     groups.sort(key=lambda g: order.index(g["status"]) if g["status"] in order else len(order))
