@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lint
+.PHONY: demo test install browser lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,30 @@ demo: install
 # The suite on SQLite with the ORM broker; then, when ICI_TEST_DATABASE_URL and
 # ICI_TEST_REDIS_URL are set (.ci/run sets them), again on PostgreSQL with
 # Redis as django-q2's broker.
-test: install
+test: install browser
 	env -u DATABASE_URL -u ICI_REDIS_URL $(BIN)/pytest
 	@if [ -n "$$ICI_TEST_DATABASE_URL" ] && [ -n "$$ICI_TEST_REDIS_URL" ]; then \
 		echo "== again on PostgreSQL ($$ICI_TEST_DATABASE_URL) with the Redis broker =="; \
 		DATABASE_URL="$$ICI_TEST_DATABASE_URL" ICI_REDIS_URL="$$ICI_TEST_REDIS_URL" $(BIN)/pytest; \
 	else \
 		echo "PostgreSQL + Redis run skipped: set ICI_TEST_DATABASE_URL and ICI_TEST_REDIS_URL to run it."; \
+	fi
+
+# Debian's Chromium (packages chromium and chromium-driver) for the browser tests
+# in tests/browser, installed when it is missing and this machine can (root, or
+# sudo without a password, and apt-get). Without it those tests skip, and fail
+# under CI=true. Playwright drives it; no browser is downloaded.
+browser:
+	@if [ -z "$$ICI_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then sudo=""; \
+		elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+		else echo "No Chromium, and no way to install it here: the browser tests will skip."; exit 0; fi; \
+		echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+		|| { $$sudo apt-get update -q >/dev/null 2>&1 \
+			&& $$sudo apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } \
+		|| echo "Could not install Chromium: the browser tests will skip."; \
 	fi
 
 lint: install

@@ -2,13 +2,19 @@
 the catalogs, invoices, and an audit trail of every setting and mapping change."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from billers.forms import BillerSettingForm
+from billers.forms import BillerSettingForm, ConnectionTestForm, MappingReviewForm
 from billers.models import (
     ApiClient,
     BifCustomization,
     Biller,
+    BillerMembership,
     BillerOption,
     BillerSetting,
     Customer,
@@ -18,6 +24,8 @@ from billers.models import (
     InvoiceType,
     SettingDefinition,
 )
+from partners.services.connection_test import MISSING_INVOICE, connection_test_run
+from partners.services.review import biller_redactor, mapping_review
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,6 +97,18 @@ class FieldMappingInline(admin.TabularInline):
     ]
 
 
+class BillerMembershipInline(admin.TabularInline):
+    """Biller portal users of this biller (create one with `create_portal_user`)."""
+
+    model = BillerMembership
+    extra = 0
+    fields = ["user", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["user"]
+    verbose_name = "biller portal user"
+    verbose_name_plural = "biller portal users"
+
+
 @admin.register(Biller)
 class BillerAdmin(SimpleHistoryAdmin):
     list_display = ["bid", "name", "partner", "environment", "is_active", "updated_at"]
@@ -111,7 +131,100 @@ class BillerAdmin(SimpleHistoryAdmin):
         BifCustomizationInline,
         InvoiceTypeInline,
         FieldMappingInline,
+        BillerMembershipInline,
     ]
+
+    # -- Solutions Engineering tools: a page each, linked from the biller's page ----
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        tools = [
+            path(
+                "<path:object_id>/mapping-review/",
+                self.admin_site.admin_view(self.mapping_review_view),
+                name="{}_{}_mapping_review".format(*info),
+            ),
+            path(
+                "<path:object_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="{}_{}_test_connection".format(*info),
+            ),
+        ]
+        return [*tools, *super().get_urls()]
+
+    def _tool_biller(self, request, object_id) -> Biller:
+        """The biller of a tool page. The tools call the partner with the biller's
+        credentials: they are for whoever may change the biller."""
+        biller = self.get_object(request, unquote(object_id))
+        if biller is None:
+            raise Http404(f"No biller with ID {object_id!r}.")
+        if not self.has_change_permission(request, biller):
+            raise PermissionDenied
+        return biller
+
+    def _tool_page(self, request, biller, template, title, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": biller,
+                "title": f"{title}: {biller}",
+                "tool_name": title,
+                "is_nav_sidebar_enabled": False,  # the page needs the width
+                "change_url": reverse("admin:billers_biller_change", args=[biller.pk]),
+                **context,
+            },
+        )
+
+    @staticmethod
+    def _shown_form(form_class, request, redact):
+        """The form as the page shows it: what was posted, secrets redacted."""
+        if request.method != "POST":
+            return form_class()
+        data = request.POST.copy()
+        for name in form_class.base_fields:
+            data[name] = redact.text(data.get(name, ""))
+        return form_class(data)
+
+    def mapping_review_view(self, request, object_id):
+        biller = self._tool_biller(request, object_id)
+        form = MappingReviewForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            review = mapping_review(
+                biller=biller,
+                sample=form.cleaned_data["sample"],
+                invoice_number=form.cleaned_data["invoice_number"],
+            )
+        else:
+            review = mapping_review(biller=biller)
+        return self._tool_page(
+            request,
+            biller,
+            "admin/billers/mapping_review.html",
+            "Mapping review",
+            form=self._shown_form(MappingReviewForm, request, biller_redactor(biller=biller)),
+            review=review,
+        )
+
+    def test_connection_view(self, request, object_id):
+        biller = self._tool_biller(request, object_id)
+        form = ConnectionTestForm(request.POST if request.method == "POST" else None)
+        result = None
+        if form.is_valid():
+            result = connection_test_run(
+                biller=biller, invoice_number=form.cleaned_data["invoice_number"]
+            )
+        return self._tool_page(
+            request,
+            biller,
+            "admin/billers/connection_test.html",
+            "Test connection",
+            form=self._shown_form(ConnectionTestForm, request, biller_redactor(biller=biller)),
+            result=result,
+            missing_invoice=MISSING_INVOICE,
+        )
 
 
 @admin.register(ApiClient)

@@ -50,3 +50,46 @@ class BillerSettingForm(forms.ModelForm):
             self.instance.secret = None
             self.instance.secret_changed_at = None
         return data
+
+
+class MappingReviewForm(forms.Form):
+    """A record to review the biller's mapping with: pasted, or read live from the partner."""
+
+    sample = forms.CharField(
+        label="Sample partner record",
+        required=False,
+        strip=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 70, "spellcheck": "false"}),
+        help_text="A JSON object (CitizenServe's getQuery answer, its [ ] around it or not; "
+        "IMT's invoice detail), or a pipe-delimited header line and one data line (an "
+        "invoice file, such as IMT's).",
+    )
+    invoice_number = forms.CharField(
+        label="Or an invoice number, looked up live",
+        required=False,
+        max_length=100,
+        help_text="Looked up at the partner, or its sandbox: wherever the biller's endpoint "
+        "setting points. Nothing is written to the hub.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        sample = (data.get("sample") or "").strip()
+        number = (data.get("invoice_number") or "").strip()
+        if bool(sample) == bool(number):
+            raise forms.ValidationError(
+                "Give a sample record or an invoice number to look up (one of them, not both)."
+            )
+        data["sample"], data["invoice_number"] = sample, number
+        return data
+
+
+class ConnectionTestForm(forms.Form):
+    invoice_number = forms.CharField(
+        label="Invoice number",
+        required=False,
+        max_length=100,
+        help_text="Optional. Without one, the lookup asks for a number no partner has: "
+        "an answer of “no such invoice” means the endpoint and the credentials work.",
+    )

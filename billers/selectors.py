@@ -1,4 +1,4 @@
-from billers.models import Biller, BillerSetting
+from billers.models import Biller, BillerSetting, SettingKind
 from icintegrations.errors import NotFoundError
 
 
@@ -14,4 +14,15 @@ def biller_setting_values(*, biller: Biller) -> dict[int, str]:
     return {
         row.setting_id: (row.secret or "") if row.setting.is_secret else row.value
         for row in BillerSetting.objects.filter(biller=biller).select_related("setting")
+    }
+
+
+def biller_secret_values(*, biller: Biller) -> dict[int, str]:
+    """The biller's secret settings by setting ID, decrypted: what a page must redact."""
+    return {
+        setting_id: secret
+        for setting_id, secret in BillerSetting.objects.filter(
+            biller=biller, setting__kind=SettingKind.SECRET
+        ).values_list("setting_id", "secret")
+        if secret
     }

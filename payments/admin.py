@@ -8,6 +8,7 @@ reason kept as an OperatorAction: replay a dead letter, resolve a review item
 """
 
 import json
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,11 +27,13 @@ from payments.models import (
     CircuitBreaker,
     Delivery,
     DeliveryAttempt,
+    DeliveryStatus,
     OperatorAction,
     Payment,
     Reversal,
     ReversalStatus,
 )
+from payments.selectors_operations import DEFAULT_WINDOW, WINDOWS, operations_summary
 from payments.services.operators import ALLOWED_FROM, delivery_resolve
 from payments.services.reversals import reversal_mark_applied
 
@@ -432,3 +435,40 @@ class OperatorActionAdmin(ReadOnlyAdmin):
     @admin.display(description="Delivery or reversal")
     def target(self, obj):
         return _change_link(obj.delivery or obj.reversal)
+
+
+# -- the operations page ------------------------------------------------------------
+
+
+def _deliveries_url(partner: str, status: str) -> str:
+    query = urlencode({"status__exact": status, "partner__exact": partner})
+    return f"{reverse('admin:payments_delivery_changelist')}?{query}"
+
+
+def operations_view(request):
+    """Every partner at a glance over a recent window (staff only: see icintegrations.urls)."""
+    window = request.GET.get("window", DEFAULT_WINDOW)
+    if window not in WINDOWS:
+        window = DEFAULT_WINDOW
+    summary = operations_summary(window=window)
+    partners = [
+        {
+            "name": p.partner,
+            "sources": [("Real-time calls (RTDR, bills)", p.realtime), ("Data Pump", p.pump)],
+            "dead_letters": p.dead_letters,
+            "dead_letters_url": _deliveries_url(p.partner, DeliveryStatus.DEAD),
+            "review_items": p.review_items,
+            "review_items_url": _deliveries_url(p.partner, DeliveryStatus.REVIEW),
+            "breaker": p.breaker,
+        }
+        for p in summary.partners
+    ]
+    context = {
+        **admin.site.each_context(request),
+        "title": "Operations",
+        "summary": summary,
+        "partners": partners,
+        "windows": list(WINDOWS),
+        "breakers_url": reverse("admin:payments_circuitbreaker_changelist"),
+    }
+    return TemplateResponse(request, "admin/operations.html", context)

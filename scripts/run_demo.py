@@ -2,8 +2,9 @@
 
 Migrates the SQLite database, loads both presets, starts the two partner
 sandboxes and points the demo billers at them, creates a demo admin login and a
-demo API token (both printed), then runs the django-q2 worker and the web
-server until Ctrl-C, which stops everything.
+demo API token, and a biller portal login with a month of demo payments (all
+printed), then runs the django-q2 worker and the web server until Ctrl-C, which
+stops everything.
 """
 
 import os
@@ -74,12 +75,15 @@ def main():
         ).splitlines()[-1]  # fmt: skip
         children.append(start("qcluster"))
         children.append(start("runserver", f"127.0.0.1:{WEB_PORT}", "--noreload"))
+        # A portal user for both billers, and a month of payments the worker delivers.
+        portal = manage("demo_portal", capture=True).strip().splitlines()[-1]
         wait_for_port(WEB_PORT)
         base = f"http://127.0.0.1:{WEB_PORT}"
         print(
             f"""
 icintegrations demo is running (Ctrl-C stops it all)
   admin:        {base}/admin/   {login}
+  portal:       {base}/portal/  {portal}
   API docs:     {base}/api/docs/
   API token:    TOKEN={token}
   try:          curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/billers/2249/invoices/PBL19-010007

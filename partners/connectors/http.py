@@ -72,6 +72,19 @@ class Redactor:
             value = value.replace(secret, REDACTED)
         return value
 
+    def data(self, value):
+        """A JSON-like value (a partner's record) with every secret redacted: in
+        strings and keys, and a number that spells one is replaced whole."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return REDACTED if self.text(str(value)) != str(value) else value
+        return value
+
     def headers(self, headers: dict, secret_headers: frozenset[str]) -> dict:
         return {
             name: REDACTED if name.lower() in secret_headers else self.text(str(value))

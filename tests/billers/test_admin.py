@@ -229,3 +229,14 @@ def test_invoices_and_customers_are_listed(admin_client, presets):
     InvoiceFactory(biller=presets["imt"], customer=customer, invoice_number="040620220901")
     response = admin_client.get(reverse("admin:billers_invoice_changelist") + "?q=0406")
     assert "040620220901" in response.content.decode()
+
+
+def test_the_biller_page_lists_its_portal_users(admin_client, presets):
+    from tests.billers.factories import PortalUserFactory
+
+    PortalUserFactory(username="peoria-clerk", billers=[presets["peoria"]])
+    PortalUserFactory(username="imt-clerk", billers=[presets["imt"]])
+    page = admin_client.get(reverse("admin:billers_biller_change", args=[presets["peoria"].pk]))
+    assert "biller portal users" in page.content.decode().lower()
+    assert "peoria-clerk" in page.content.decode()
+    assert "imt-clerk" not in page.content.decode()
