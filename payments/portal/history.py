@@ -28,6 +28,15 @@ from payments.portal.payment_history import (
     payment_history_totals,
 )
 
+# Short labels for the filter (the models' labels are sentences).
+STATUS_CHOICES = [
+    (PaymentStatus.PENDING, "Pending"),
+    (PaymentStatus.POSTED, "Posted"),
+    (PaymentStatus.REJECTED, "Rejected"),
+    (PaymentStatus.REVIEW, "Review"),
+    (PaymentStatus.FAILED, "Failed"),
+    (PaymentStatus.REVERSED, "Reversed (never sent)"),
+]
 SORT_CHOICES = [
     ("-paid_at", "Newest first"),
     ("paid_at", "Oldest first"),
@@ -46,7 +55,7 @@ class HistoryFilterForm(forms.Form):
 
     status = forms.ChoiceField(
         required=False,
-        choices=[("", "Any status"), *PaymentStatus.choices],
+        choices=[("", "Any status"), *STATUS_CHOICES],
         error_messages={"invalid_choice": "Unknown status “%(value)s”."},
     )
     method = forms.ChoiceField(
@@ -240,6 +249,7 @@ def totals(request, bid):
             "totals": payment_history_totals(biller=biller, query=form.query()),
             "as_of": timezone.now(),
             "filtered": bool(form.params(sort=False)),
+            "one_status": bool(form.cleaned_data["status"]),
             "payments_url": _url("portal:payments", biller.bid, form.params()),
         },
     )
