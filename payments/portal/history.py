@@ -6,6 +6,7 @@ anything invalid is answered with the page, a message saying what, and 400.
 The reads are in `payments.portal.payment_history`.
 """
 
+import datetime
 import uuid
 from urllib.parse import urlencode
 
@@ -43,6 +44,9 @@ SORT_CHOICES = [
     ("-amount", "Largest amount first"),
     ("amount", "Smallest amount first"),
 ]
+# Dates a filter may name: wide, but a day's bounds in any time zone stay
+# within what a datetime can hold.
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 BAD_CURSOR = (
     "This page link is not valid: it was changed, or it belongs to another list. "
     "Start again from the first page."
@@ -94,6 +98,12 @@ class HistoryFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name, label in (("from", "Paid from"), ("to", "Paid to")):
+            day = data.get(name)
+            if day and not EARLIEST <= day <= LATEST:
+                self.add_error(
+                    name, f"“{label}” is out of range: give a date from {EARLIEST} to {LATEST}."
+                )
         start, end = data.get("from"), data.get("to")
         if start and end and start > end:
             raise forms.ValidationError("“Paid from” is after “Paid to”.")
