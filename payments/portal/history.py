@@ -184,7 +184,7 @@ _METHOD_LABELS = {PaymentMethod.CARD: "Card", PaymentMethod.BANK: "Bank"}
 
 def _present(rows: list[dict], bid: int) -> None:
     """What the page shows of each row, formatted here rather than by template
-    filters: 50 rows of filters and {% url %} were most of the page's time."""
+    filters: 50 rows of filters and {% url %} were a quarter of the page's time."""
     url = reverse("portal:payment", kwargs={"bid": bid, "payment_guid": _NO_GUID})
     for row in rows:
         row["url"] = url.replace(_NO_GUID, str(row["payment_guid"]))
