@@ -105,7 +105,7 @@ def test_the_history_lists_the_billers_payments_newest_first(portal, biller, led
     response = history(portal, biller)
     assert shown(response) == ["ACC-9", "A5", "A4", "A3", "A2", "A1"]
     page = response.content.decode()
-    assert "B1" not in page and "John Doe" not in page
+    assert "<td>B1</td>" not in page and "John Doe" not in page
     assert "Maria Lopez" in page and "Web Eck" in page and "R-3" in page
     first = response.context["page"].rows[0]
     assert (
@@ -288,7 +288,7 @@ def test_a_changed_or_made_up_cursor_is_refused_with_a_message(portal, biller, c
         response = history(portal, biller, cursor=bad)
         assert response.status_code == 400, bad
         assert "This page link is not valid" in response.content.decode()
-        assert "C00" not in response.content.decode()
+        assert 'id="payment-rows"' not in response.content.decode()  # no rows shown
 
 
 def test_a_cursor_is_bound_to_its_sort_and_biller(portal, biller, other_biller, crowd, monkeypatch):
