@@ -9,7 +9,9 @@ DeliveryAttempt row. See ARCHITECTURE.md, decisions 3 and 4.
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models.functions import Upper
 
 from billers.models import Biller, Invoice
 
@@ -26,6 +28,25 @@ class PaymentStatus(models.TextChoices):
 class PaymentMethod(models.TextChoices):
     CARD = "card", "Card"
     BANK = "bank", "Bank (ACH)"
+
+
+class PrefixSearchIndex(models.Index):
+    """An index for case-insensitive prefix searches (`__istartswith`, which is
+    `UPPER(col) LIKE 'X%'` on PostgreSQL): its UPPER() expressions get
+    `text_pattern_ops` on PostgreSQL, so that LIKE can use the index whatever the
+    database's collation; elsewhere a plain expression index. (OpClass is an
+    index wrapper only with django.contrib.postgres installed, and SQLite has no
+    operator classes, hence the choice here rather than in the definition.)"""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        index = self
+        if schema_editor.connection.vendor == "postgresql":
+            index = self.clone()
+            index.expressions = tuple(
+                OpClass(e, name="text_pattern_ops") if isinstance(e, Upper) else e
+                for e in self.expressions
+            )
+        return super(PrefixSearchIndex, index).create_sql(model, schema_editor, using, **kwargs)
 
 
 class Payment(models.Model):
@@ -67,7 +88,17 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["biller", "-created_at", "-id"], name="payment_biller_recent"),
-            models.Index(fields=["biller", "status"], name="payment_biller_status"),
+            # The portal's payment history (payments/portal/payment_history.py):
+            # one index per keyset order (scanned either way), the status filter
+            # in the default order, and the exact and prefix searches.
+            models.Index(fields=["biller", "paid_at", "id"], name="payment_biller_paid"),
+            models.Index(fields=["biller", "amount", "id"], name="payment_biller_amount"),
+            models.Index(
+                fields=["biller", "status", "paid_at", "id"], name="payment_biller_status_paid"
+            ),
+            models.Index(fields=["biller", "invoice_number"], name="payment_biller_invoice"),
+            models.Index(fields=["biller", "account_number"], name="payment_biller_account"),
+            PrefixSearchIndex(models.F("biller"), Upper("payer_name"), name="payment_biller_payer"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("<int:bid>/payments/", history.payments, name="payments"),
+    path("<int:bid>/payments/totals/", history.totals, name="payment_totals"),
     path("<int:bid>/payments.csv", history.export, name="export"),
     path("<int:bid>/payments/<uuid:payment_guid>/", detail.payment, name="payment"),
     path("<int:bid>/to-apply/", detail.to_apply, name="to_apply"),
