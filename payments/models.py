@@ -88,6 +88,11 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["biller", "-created_at", "-id"], name="payment_biller_recent"),
+            # The portal's activity chart: counts and sums by day and status read
+            # from the index alone (index-only scans), not from the table.
+            models.Index(
+                fields=["biller", "created_at", "status", "amount"], name="payment_biller_activity"
+            ),
             # The portal's payment history (payments/portal/payment_history.py):
             # one index per keyset order (scanned either way), the status filter
             # in the default order, and the exact and prefix searches.

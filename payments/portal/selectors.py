@@ -224,7 +224,7 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
             Payment.objects.filter(biller=biller, created_at__gte=seg_start, created_at__lt=seg_end)
             .annotate(day=local_day("created_at"))
             .values("day", "status")
-            .annotate(n=Count("id"), amount=Sum("amount"))
+            .annotate(n=Count("*"), amount=Sum("amount"))
             .order_by()
         )
         for row in payments:
