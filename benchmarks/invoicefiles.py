@@ -33,7 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from common import log, pg_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -45,10 +46,6 @@ MEMORY_TARGET_MB = 300
 COPY_RATIO_TARGET = 4.0
 SQLITE_TARGET_S = 30.0
 PRESET_SECRET_VARIABLES = ("ICI_PEORIA_API_KEY", "ICI_PEORIA_RTDR_KEY", "ICI_IMT_INTEGRATOR_ID")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def generate(path: Path, rows: int) -> None:
@@ -108,19 +105,6 @@ def measured_import(env: dict, file: Path) -> tuple[float, float, str]:
     if proc.returncode != 0:
         raise SystemExit(f"import failed ({proc.returncode}):\n{output}")
     return elapsed, usage.ru_maxrss / 1024, output.strip()
-
-
-def pg_recreate(database_url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if name in ("icintegrations", "test_icintegrations"):
-        raise SystemExit(f"refusing to drop the shared database {name}")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def pg_copy_floor(database_url: str, file: Path) -> float:
