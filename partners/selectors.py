@@ -12,10 +12,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from billers.models import Biller, BillerOption, Customer, Invoice, InvoiceType
-from billers.selectors import biller_setting_values
+from billers.selectors import biller_secret_values, biller_setting_values
 from icintegrations.errors import NotFoundError
 from icintegrations.memo import TtlCache
 from partners.connectors.base import ConnectorConfig
+from partners.connectors.http import Redactor
 from partners.mapping import Mapper
 
 OVERRIDE_SIX_HOUR_CHECK = 64  # integration option
@@ -178,3 +179,9 @@ def biller_mapper(*, biller: Biller, settings: dict[int, str]) -> Mapper:
         today=timezone.localdate(),
         default_invoice_type_id=default_invoice_type_id(biller=biller),
     )
+
+
+def biller_redactor(*, biller: Biller) -> Redactor:
+    """Redacts every secret setting of the biller, wherever it appears (for the
+    pages that show partner text: the admin's tools and the biller portal)."""
+    return Redactor(biller_secret_values(biller=biller).values())

@@ -81,11 +81,6 @@ class PartnerAccess:
         return None if exchange is None else self.redactor.data(exchange.as_dict())
 
 
-def biller_redactor(*, biller: Biller) -> Redactor:
-    """Redacts every secret setting of the biller, wherever it appears."""
-    return Redactor(biller_secret_values(biller=biller).values())
-
-
 def partner_access(*, biller: Biller) -> PartnerAccess:
     """LookupError when no connector serves the biller's partner."""
     settings = biller_setting_values(biller=biller)

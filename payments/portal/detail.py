@@ -15,11 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from icintegrations.errors import ApplicationError
+from partners.selectors import biller_redactor
 from payments.models import ReversalStatus
 from payments.portal import present
 from payments.portal.access import portal_biller
 from payments.portal.selectors import (
-    biller_secret_values,
     invoice_file_bif,
     invoice_file_errors_page,
     invoice_file_of_biller,
@@ -57,7 +57,7 @@ def payment(request, bid, payment_guid):
     detail = payment_detail(biller=biller, payment_guid=payment_guid)
     if detail is None:
         raise Http404("No such payment.")
-    scrub = present.Scrubber(biller_secret_values(biller=biller))
+    scrub = present.Scrubber(biller_redactor(biller=biller))
     reversal = detail.reversal
     noun = present.reversal_noun(reversal)
     context = {
@@ -88,7 +88,7 @@ def payment(request, bid, payment_guid):
 
 def _to_apply_page(request, biller, *, error: str = "", status: int = 200):
     lists = reversals_to_apply(biller=biller)
-    scrub = present.Scrubber(biller_secret_values(biller=biller))
+    scrub = present.Scrubber(biller_redactor(biller=biller))
     for reversal in (*lists.waiting, *lists.recently_applied):
         reversal.payment.receipt_number = scrub(reversal.payment.receipt_number)  # not saved
     context = {
@@ -189,7 +189,7 @@ def file(request, bid, file_id):
     invoice_file = invoice_file_of_biller(biller=biller, file_id=file_id)
     if invoice_file is None:
         raise Http404("No such file.")
-    scrub = present.Scrubber(biller_secret_values(biller=biller))
+    scrub = present.Scrubber(biller_redactor(biller=biller))
     context = {
         "biller": biller,
         "section": "files",

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.utils import formats, timezone
 
-from partners.connectors.http import Redactor
 from payments.models import (
     AttemptKind,
     AttemptOutcome,
@@ -33,8 +32,10 @@ def when(value: datetime.datetime | None) -> str:
 
 
 class Scrubber:
-    def __init__(self, secrets):
-        self._redactor = Redactor(secrets)
+    """Partner text with the biller's secrets blanked (`partners.selectors.biller_redactor`)."""
+
+    def __init__(self, redactor):
+        self._redactor = redactor
 
     def __call__(self, text: str) -> str:
         return self._redactor.text(text or "")

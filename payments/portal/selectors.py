@@ -16,7 +16,7 @@ from django.db.models import CharField, Count, F, Func, Prefetch, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from billers.models import Biller, BillerSetting, SettingKind
+from billers.models import Biller
 from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
 from invoicefiles.services.processing import files_dir
 from payments.models import (
@@ -36,13 +36,6 @@ ATTEMPT_FIELDS = (
     "id", "delivery_id", "kind", "started_at", "outcome", "status_code", "duration_ms",
     "receipt_number", "message",
 )  # fmt: skip
-
-
-def biller_secret_values(*, biller: Biller) -> list[str]:
-    """The biller's partner secrets in clear, only to scrub them from any partner
-    text a page shows (an attempt's message, a delivery's last error)."""
-    rows = BillerSetting.objects.filter(biller=biller, setting__kind=SettingKind.SECRET)
-    return [row.secret for row in rows.only("id", "secret") if row.secret]
 
 
 # -- a payment ------------------------------------------------------------------
