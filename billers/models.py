@@ -331,7 +331,10 @@ class FieldMapping(models.Model):
 class Customer(models.Model):
     """The Customer Record (CR) of a biller's account."""
 
-    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="customers")
+    # No index of its own: uniq_biller_account_number leads with the biller.
+    biller = models.ForeignKey(
+        Biller, on_delete=models.CASCADE, related_name="customers", db_index=False
+    )
     account_number = models.CharField(max_length=100)
     name = models.CharField(max_length=200, blank=True)
     address1 = models.CharField(max_length=200, blank=True)
@@ -367,7 +370,10 @@ class RefreshSource(models.TextChoices):
 class Invoice(models.Model):
     """The Invoice Header (IH) of an invoice, with the partner's raw record."""
 
-    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="invoices")
+    # No index of its own: uniq_biller_invoice_number leads with the biller.
+    biller = models.ForeignKey(
+        Biller, on_delete=models.CASCADE, related_name="invoices", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     invoice_number = models.CharField(max_length=100)
     record_type = models.CharField(max_length=1, default="N")
