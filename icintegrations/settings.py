@@ -162,6 +162,12 @@ ICI_INVOICE_FILE_DIR = Path(
 )
 ICI_INVOICE_FILE_MAX_BYTES = env.int("ICI_INVOICE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
 ICI_INVOICE_FILE_TASK_TIMEOUT = env.int("ICI_INVOICE_FILE_TASK_TIMEOUT", default=1800)
+# The sweep (a django-q2 schedule, every ICI_INVOICE_FILE_SWEEP_MINUTES) enqueues
+# again a file queued longer than ICI_INVOICE_FILE_REQUEUE_SECONDS after its task
+# was handed to the broker (the task was lost), and a file processing for longer
+# than ICI_INVOICE_FILE_TASK_TIMEOUT (its worker died).
+ICI_INVOICE_FILE_SWEEP_MINUTES = env.int("ICI_INVOICE_FILE_SWEEP_MINUTES", default=5)
+ICI_INVOICE_FILE_REQUEUE_SECONDS = env.int("ICI_INVOICE_FILE_REQUEUE_SECONDS", default=900)
 
 # Seconds the web processes keep API clients, billers and their settings in
 # memory between reads (icintegrations.memo); 0 reads them on every request.

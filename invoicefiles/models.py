@@ -41,6 +41,9 @@ class InvoiceFile(models.Model):
     total_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     bif_path = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last handed to the broker."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -113,6 +113,24 @@ def invoice_file_process(*, file_id, progress=None, exact=False) -> InvoiceFile 
     return invoice_file
 
 
+def invoice_file_interrupted(*, file_id) -> None:
+    """The process working on the file was stopped (Ctrl-C on the import command).
+
+    Nothing of the file was applied (it is applied in one transaction, rolled back
+    by the interruption): it is marked failed, so that sending it again processes
+    it at once instead of waiting for the sweep to find it stale."""
+    invoice_file = InvoiceFile.objects.filter(
+        pk=file_id, status=InvoiceFileStatus.PROCESSING
+    ).first()
+    if invoice_file is not None:
+        _finish_failed(
+            invoice_file,
+            Outcome(),
+            code="interrupted",
+            message="The import was interrupted; nothing of this file was applied. Send it again.",
+        )
+
+
 def _finish_failed(invoice_file: InvoiceFile, outcome: Outcome, *, code: str, message: str):
     if invoice_file.bif_path:
         (files_dir() / invoice_file.bif_path).unlink(missing_ok=True)

@@ -6,6 +6,7 @@ failed may be sent again (the biller's field mapping may have been fixed in the
 meantime): it is queued again under the same id.
 """
 
+import datetime
 import hashlib
 import logging
 import os
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from billers.models import Biller
 from icintegrations.errors import ApplicationError
@@ -142,5 +145,37 @@ def _enqueue(file_id) -> None:
             str(file_id),
             q_options={"timeout": settings.ICI_INVOICE_FILE_TASK_TIMEOUT, "ack_failure": True},
         )
-    except Exception:  # the broker is down: the row stays queued; sending it again requeues it
-        logger.exception("Invoice file %s: could not enqueue; send it again", file_id)
+    except Exception:  # the broker is down: the row stays as it is, for the sweep
+        logger.exception("Invoice file %s: could not enqueue; the sweep will try again", file_id)
+        return
+    InvoiceFile.objects.filter(pk=file_id).update(enqueued_at=timezone.now())
+
+
+def invoice_files_sweep(*, limit: int = 100) -> int:
+    """Enqueue a task again for every file that should have one running and may not.
+
+    - queued, its task handed to the broker longer ago than
+      ICI_INVOICE_FILE_REQUEUE_SECONDS, or never (the broker was down): the task
+      was lost (a Redis broker does not redeliver the task of a killed worker) or
+      never made;
+    - processing for longer than ICI_INVOICE_FILE_TASK_TIMEOUT: its worker (or
+      the import command's process) died; nothing of it was applied, since a file
+      is applied in one transaction.
+
+    A task too many is harmless: the file row is claimed once. Returns how many."""
+    now = timezone.now()
+    overdue = now - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_REQUEUE_SECONDS)
+    stale = now - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_TASK_TIMEOUT)
+    due = list(
+        InvoiceFile.objects.filter(
+            Q(status=InvoiceFileStatus.QUEUED)
+            | Q(status=InvoiceFileStatus.PROCESSING, started_at__lt=stale)
+        )
+        .filter(Q(enqueued_at__lte=overdue) | Q(enqueued_at__isnull=True, created_at__lte=overdue))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        logger.warning("Invoice file %s: its task was lost; enqueued again", pk)
+        _enqueue(pk)
+    return len(due)

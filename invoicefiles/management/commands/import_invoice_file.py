@@ -10,10 +10,11 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from billers.selectors import biller_get
 from icintegrations.errors import ApplicationError
-from invoicefiles.services.processing import invoice_file_process
+from invoicefiles.services.processing import invoice_file_interrupted, invoice_file_process
 from invoicefiles.services.uploads import invoice_file_receive
 
 CHUNK = 1 << 20
@@ -70,7 +71,16 @@ class Command(BaseCommand):
             )
             return
         progress = Progress(sys.stderr, enabled=not no_progress and sys.stderr.isatty())
-        result = invoice_file_process(file_id=invoice_file.pk, progress=progress)
+        try:
+            result = invoice_file_process(file_id=invoice_file.pk, progress=progress)
+        except KeyboardInterrupt:
+            progress.done()
+            connection.close()  # it may have been cut in the middle of a statement
+            invoice_file_interrupted(file_id=invoice_file.pk)
+            raise CommandError(
+                f"Interrupted: nothing of file {invoice_file.pk} was applied. "
+                "Run the command again to import it."
+            ) from None
         progress.done()
         if result is None:
             self.stdout.write(f"File {invoice_file.pk} is being processed by a worker.")
