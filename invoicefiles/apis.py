@@ -1,6 +1,5 @@
 """Invoice files for a partner: upload, status, the BIF."""
 
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
@@ -10,9 +9,9 @@ from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
 from icintegrations.errors import ApplicationError, NotFoundError
+from invoicefiles.downloads import bif_response
 from invoicefiles.models import InvoiceFileStatus
-from invoicefiles.selectors import invoice_file_errors, invoice_file_get
-from invoicefiles.services.processing import files_dir
+from invoicefiles.selectors import invoice_file_bif, invoice_file_errors, invoice_file_get
 from invoicefiles.services.uploads import invoice_file_receive, too_large
 from partners.apis import ErrorSerializer
 from partners.selectors import biller_for_client
@@ -165,17 +164,13 @@ class InvoiceFileBifApi(APIView):
     def get(self, request, bid: int, file_id: str):
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
         invoice_file = invoice_file_get(biller=biller, file_id=file_id)
-        if invoice_file.status != InvoiceFileStatus.DONE or not invoice_file.bif_path:
+        path = invoice_file_bif(invoice_file=invoice_file)
+        if path is None:
             raise NotFoundError(
-                f"The file is {invoice_file.status}: it has no BIF.",
+                f"The file is {invoice_file.status}: it has no BIF."
+                if invoice_file.status != InvoiceFileStatus.DONE
+                else "The BIF of this file is no longer kept.",
                 code="bif_not_available",
                 extra={"status": invoice_file.status},
             )
-        response = FileResponse(
-            open(files_dir() / invoice_file.bif_path, "rb"),  # noqa: SIM115 - closed by Django
-            content_type="text/plain; charset=utf-8",
-            as_attachment=True,
-            filename=f"BIF-{biller.bid}-{invoice_file.pk}.txt",
-        )
-        response["Cache-Control"] = "no-store"
-        return response
+        return bif_response(invoice_file=invoice_file, path=path)

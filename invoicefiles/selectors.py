@@ -1,8 +1,11 @@
+from pathlib import Path
+
 from django.core.exceptions import ValidationError
 
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
-from invoicefiles.models import InvoiceFile, InvoiceFileError
+from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
+from invoicefiles.services.processing import files_dir
 
 
 def invoice_file_get(*, biller: Biller, file_id) -> InvoiceFile:
@@ -20,3 +23,11 @@ def invoice_file_errors(*, invoice_file: InvoiceFile) -> list[dict]:
         .order_by("line", "id")
         .values("line", "field", "message")
     )
+
+
+def invoice_file_bif(*, invoice_file: InvoiceFile) -> Path | None:
+    """Where the file's BIF is on disk, when it has one (and it is still there)."""
+    if invoice_file.status != InvoiceFileStatus.DONE or not invoice_file.bif_path:
+        return None
+    path = files_dir() / invoice_file.bif_path
+    return path if path.is_file() else None

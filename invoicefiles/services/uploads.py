@@ -131,6 +131,14 @@ def _requeue_if_failed(invoice_file: InvoiceFile, enqueue: bool) -> InvoiceFile:
     return invoice_file
 
 
+def invoice_file_requeue(*, invoice_file: InvoiceFile) -> bool:
+    """A failed file processed again (the admin's "queue again", once the biller's
+    mapping is fixed), as if the partner had sent it again. False: it had not failed."""
+    if invoice_file.status != InvoiceFileStatus.FAILED:
+        return False
+    return _requeue_if_failed(invoice_file, enqueue=True).status != InvoiceFileStatus.FAILED
+
+
 def invoice_file_enqueue(file_id) -> None:
     """Trigger the file's task once the transaction that wrote it commits."""
     transaction.on_commit(lambda: _enqueue(file_id))

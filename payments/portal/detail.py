@@ -8,19 +8,20 @@ Bad input is a 400 page that says what was wrong.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from icintegrations.errors import ApplicationError
+from invoicefiles.downloads import bif_response
+from invoicefiles.selectors import invoice_file_bif
 from partners.selectors import biller_redactor
 from payments.models import ReversalStatus
 from payments.portal import present
 from payments.portal.access import portal_biller
 from payments.portal.selectors import (
-    invoice_file_bif,
     invoice_file_errors_page,
     invoice_file_of_biller,
     invoice_files,
@@ -239,14 +240,7 @@ def file_bif(request, bid, file_id):
     path = invoice_file_bif(invoice_file=invoice_file) if invoice_file else None
     if path is None:
         raise Http404("No BIF for this file.")
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - closed by Django
-        content_type="text/plain; charset=utf-8",
-        as_attachment=True,
-        filename=f"BIF-{biller.bid}-{invoice_file.pk}.txt",
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return bif_response(invoice_file=invoice_file, path=path)
 
 
 # -- activity ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import datetime
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from django.db import connection
 from django.db.models import CharField, Count, F, Func, Prefetch, Sum, Value
@@ -17,8 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from billers.models import Biller
-from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
-from invoicefiles.services.processing import files_dir
+from invoicefiles.models import InvoiceFile, InvoiceFileError
 from payments.models import (
     Delivery,
     DeliveryAttempt,
@@ -170,14 +168,6 @@ def invoice_file_errors_page(
     if offset == 0 and len(page) < limit:
         return page, len(page)
     return page, rows.count()
-
-
-def invoice_file_bif(*, invoice_file: InvoiceFile) -> Path | None:
-    """Where the file's BIF is on disk, when it has one (and it is still there)."""
-    if invoice_file.status != InvoiceFileStatus.DONE or not invoice_file.bif_path:
-        return None
-    path = files_dir() / invoice_file.bif_path
-    return path if path.is_file() else None
 
 
 # -- activity -------------------------------------------------------------------
