@@ -168,6 +168,9 @@ ICI_INVOICE_FILE_TASK_TIMEOUT = env.int("ICI_INVOICE_FILE_TASK_TIMEOUT", default
 # than ICI_INVOICE_FILE_TASK_TIMEOUT (its worker died).
 ICI_INVOICE_FILE_SWEEP_MINUTES = env.int("ICI_INVOICE_FILE_SWEEP_MINUTES", default=5)
 ICI_INVOICE_FILE_REQUEUE_SECONDS = env.int("ICI_INVOICE_FILE_REQUEUE_SECONDS", default=900)
+# Days a finished file's stored upload and BIF are kept on disk (the sweep deletes
+# them after that; the file's row, counts and refused rows stay); 0 keeps them.
+ICI_INVOICE_FILE_KEEP_DAYS = env.int("ICI_INVOICE_FILE_KEEP_DAYS", default=90)
 
 # Seconds the web processes keep API clients, billers and their settings in
 # memory between reads (icintegrations.memo); 0 reads them on every request.

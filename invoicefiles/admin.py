@@ -44,7 +44,7 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
         "id", "biller", "original_name", "size", "sha256", "uploaded_by", "status",
         "encoding", "rows", "accepted", "rejected", "invoice_count", "total_amount",
         "error_code", "error_message", "warnings_list", "refused_rows", "bif_link",
-        "created_at", "enqueued_at", "started_at", "finished_at",
+        "created_at", "enqueued_at", "started_at", "finished_at", "pruned_at",
     ]  # fmt: skip
     readonly_fields = ["warnings_list", "refused_rows", "bif_link"]
     actions = ["queue_again"]
@@ -121,6 +121,7 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} file(s) left as they are: only a failed file is queued again.",
+                f"{skipped} file(s) left as they are: only a failed file whose upload is "
+                "still kept is queued again (otherwise the partner must send it again).",
                 messages.WARNING,
             )

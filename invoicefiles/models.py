@@ -46,6 +46,11 @@ class InvoiceFile(models.Model):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    pruned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the stored upload and its BIF were deleted (ICI_INVOICE_FILE_KEEP_DAYS).",
+    )
 
     class Meta:
         ordering = ["-created_at"]

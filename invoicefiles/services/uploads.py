@@ -82,9 +82,17 @@ def invoice_file_receive(
 
 
 def _register(biller, temp, sha256, size, original_name, client_id, enqueue) -> Received:
-    existing = InvoiceFile.objects.filter(biller=biller, sha256=sha256).first()
-    if existing is not None:
-        return Received(_requeue_if_failed(existing, enqueue), duplicate=True)
+    with transaction.atomic():  # the row locked: the retention sweep waits
+        existing = (
+            InvoiceFile.objects.select_for_update().filter(biller=biller, sha256=sha256).first()
+        )
+        if existing is not None:
+            if existing.status == InvoiceFileStatus.FAILED and not _upload_kept(existing):
+                # Its bytes were deleted after ICI_INVOICE_FILE_KEEP_DAYS: these are
+                # the same bytes (the same SHA-256), kept again for the new try.
+                os.replace(temp, files_dir() / existing.path)
+                InvoiceFile.objects.filter(pk=existing.pk).update(pruned_at=None)
+            return Received(_requeue_if_failed(existing, enqueue), duplicate=True)
     invoice_file = InvoiceFile(
         biller=biller,
         sha256=sha256,
@@ -133,10 +141,15 @@ def _requeue_if_failed(invoice_file: InvoiceFile, enqueue: bool) -> InvoiceFile:
 
 def invoice_file_requeue(*, invoice_file: InvoiceFile) -> bool:
     """A failed file processed again (the admin's "queue again", once the biller's
-    mapping is fixed), as if the partner had sent it again. False: it had not failed."""
-    if invoice_file.status != InvoiceFileStatus.FAILED:
+    mapping is fixed), as if the partner had sent it again. False: it had not
+    failed, or its upload is no longer kept (the partner must send it again)."""
+    if invoice_file.status != InvoiceFileStatus.FAILED or not _upload_kept(invoice_file):
         return False
     return _requeue_if_failed(invoice_file, enqueue=True).status != InvoiceFileStatus.FAILED
+
+
+def _upload_kept(invoice_file: InvoiceFile) -> bool:
+    return (files_dir() / invoice_file.path).is_file()
 
 
 def invoice_file_enqueue(file_id) -> None:
