@@ -60,7 +60,20 @@ class Response:
     raw: requests.Response | None = field(default=None, repr=False)
 
     def json(self):
-        return json.loads(self.content)
+        """The body as JSON. A NUL in a string (`\\u0000`) becomes a space: no
+        PostgreSQL text or jsonb column holds one, and the BIF writes a space for it."""
+        value = json.loads(self.content)
+        return _without_nul(value) if b"\\u0000" in self.content else value
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", " ")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 class Redactor:
@@ -166,6 +179,7 @@ class PartnerHttpClient:
             raise self._fail(PartnerUnknown, type(e).__name__, record, started, e) from e
         duration = (time.perf_counter() - started) * 1000
         text = "" if stream else content[:MAX_BODY_RECORDED].decode("utf-8", "replace")
+        text = text.replace("\x00", " ")  # recorded in a text column (see Response.json)
         exchange = Exchange(
             **record,
             status_code=raw.status_code,

@@ -236,6 +236,22 @@ def test_a_partner_record_that_breaks_the_mapping_is_refused(api, peoria, citize
     assert not Invoice.objects.exists()
 
 
+def test_a_nul_in_a_partner_record_is_served_as_a_space(api, peoria, citizenserve_sandbox):
+    # PostgreSQL's text and jsonb hold no NUL: stored as it came, it was a 500 there.
+    partner_change(
+        citizenserve_sandbox, PEORIA_SAMPLE, customername="JOSE\x00SALAZAR", description="A\x00B"
+    )
+
+    response = lookup(api, 2249, PEORIA_SAMPLE)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["customer"]["name"] == "JOSE SALAZAR"
+    invoice = Invoice.objects.get(invoice_number=PEORIA_SAMPLE)
+    assert invoice.raw_payload["description"] == "A B"
+    call = PartnerCall.objects.get()
+    assert "\\u0000" in call.exchange["response_body"]  # the answer as it came, as text
+
+
 # --- concurrency ---------------------------------------------------------------
 
 
