@@ -179,6 +179,9 @@ ICI_CONFIG_CACHE_SECONDS = env.float("ICI_CONFIG_CACHE_SECONDS", default=10.0)
 # Partner calls: seconds to connect, and to wait for an answer once sent.
 ICI_PARTNER_CONNECT_TIMEOUT = env.float("ICI_PARTNER_CONNECT_TIMEOUT", default=3.05)
 ICI_PARTNER_READ_TIMEOUT = env.float("ICI_PARTNER_READ_TIMEOUT", default=10.0)
+# Days the record of each real-time partner call (PartnerCall) is kept; a daily
+# django-q2 schedule deletes older ones. 0 keeps them. Payment posts are not these.
+ICI_PARTNER_CALL_KEEP_DAYS = env.int("ICI_PARTNER_CALL_KEEP_DAYS", default=90)
 
 # The Data Pump (payments/services/delivery.py). A post that did not reach the
 # partner is retried after BACKOFF_BASE * 2**n seconds (with jitter, at most
