@@ -1,6 +1,9 @@
+import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
@@ -31,3 +34,21 @@ def invoice_file_bif(*, invoice_file: InvoiceFile) -> Path | None:
         return None
     path = files_dir() / invoice_file.bif_path
     return path if path.is_file() else None
+
+
+def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> int:
+    """Files the sweep should have had processed `late` ago: still queued that long
+    after ICI_INVOICE_FILE_REQUEUE_SECONDS, or processing that long after
+    ICI_INVOICE_FILE_TASK_TIMEOUT."""
+    queued_before = (
+        now - late - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_REQUEUE_SECONDS)
+    )
+    started_before = now - late - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_TASK_TIMEOUT)
+    return InvoiceFile.objects.filter(
+        Q(status=InvoiceFileStatus.QUEUED)
+        & (
+            Q(enqueued_at__lt=queued_before)
+            | Q(enqueued_at__isnull=True, created_at__lt=queued_before)
+        )
+        | Q(status=InvoiceFileStatus.PROCESSING, started_at__lt=started_before)
+    ).count()

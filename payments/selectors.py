@@ -1,10 +1,15 @@
 """Reads of payments and their deliveries."""
 
+import datetime
 import uuid
+from dataclasses import dataclass
+
+from django.db.models import Count, Min
 
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
-from payments.models import DeliveryAttempt, Payment
+from payments.models import Delivery, DeliveryAttempt, Payment
+from payments.services.delivery import due_q
 
 
 def payment_for_biller(*, biller: Biller, payment_guid: uuid.UUID) -> Payment:
@@ -23,3 +28,20 @@ def payment_attempts(*, payment: Payment) -> list[DeliveryAttempt]:
     return list(
         DeliveryAttempt.objects.filter(delivery__payment=payment).order_by("started_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    count: int
+    since: datetime.datetime | None  # the oldest one's time
+
+
+def deliveries_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> Overdue:
+    """Deliveries a worker could have taken `late` ago and none has: with a
+    working cluster and its sweep (every minute) there are none. Held deliveries
+    (an open breaker) are not due until it closes, so a partner that is down does
+    not count; a cluster that stalled, or a backlog far beyond the workers, does."""
+    row = Delivery.objects.filter(due_q(now), next_attempt_at__lt=now - late).aggregate(
+        count=Count("pk"), since=Min("next_attempt_at")
+    )
+    return Overdue(row["count"], row["since"])

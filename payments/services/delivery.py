@@ -109,7 +109,8 @@ def backoff_seconds(tries: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def _due(now: datetime.datetime) -> Q:
+def due_q(now: datetime.datetime) -> Q:
+    """Deliveries a worker may take now: open, their time come, no live lease."""
     return Q(status__in=OPEN_STATUSES, next_attempt_at__lte=now) & (
         Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     )
@@ -144,7 +145,7 @@ def delivery_claim(delivery_id: int) -> Lease | str:
     way, to recover what its lost worker left."""
     now = timezone.now()
     token = uuid.uuid4()
-    free = Delivery.objects.filter(_due(now), pk=delivery_id, lease_token__isnull=True)
+    free = Delivery.objects.filter(due_q(now), pk=delivery_id, lease_token__isnull=True)
     lease = {
         "lease_token": token,
         "lease_until": now + datetime.timedelta(seconds=settings.ICI_PUMP_LEASE_SECONDS),
@@ -212,7 +213,7 @@ def _claim_locked(delivery_id: int, now: datetime.datetime) -> Lease | str:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True)
-            .filter(_due(now), pk=delivery_id)
+            .filter(due_q(now), pk=delivery_id)
             .first()
         )
         if delivery is None:
@@ -622,7 +623,7 @@ def deliveries_sweep(*, limit: int = 1000) -> int:
     # only be held again, and pile up in the queue in front of everyone else's.
     held = CircuitBreaker.objects.filter(open_until__gt=now).values_list("partner", flat=True)
     due = list(
-        Delivery.objects.filter(_due(now))
+        Delivery.objects.filter(due_q(now))
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=overdue))
         .exclude(partner__in=list(held))
         .order_by("next_attempt_at")
