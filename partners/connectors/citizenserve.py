@@ -137,8 +137,9 @@ class CitizenServeConnector(Connector):
             return PostResult.failed(
                 PartnerNotConfigured, None, f"Biller {self.config.bid} lacks {', '.join(missing)}."
             )
+        client = self._client()
         try:
-            response = self._client().request(
+            response = client.request(
                 "POST",
                 url,
                 headers={
@@ -162,7 +163,9 @@ class CitizenServeConnector(Connector):
             return PostResult.failed(
                 PartnerBadResponse, exchange, "CitizenServe's answer cannot be read"
             )
-        description = str(answer.get("Description", ""))
+        # Kept on the attempt and the payment: blanked of the biller's secrets, as the
+        # recorded exchange is, should the partner echo one.
+        description = client.redactor.text(str(answer.get("Description", "")))
         if answer["Status"] != "Success":
             return PostResult.failed(
                 PartnerRejected, exchange, description or str(answer["Status"])

@@ -133,8 +133,9 @@ class ImtConnector(Connector):
                 None,
                 f"Biller {self.config.bid} has no IMT base URL or Integrator ID.",
             )
+        client = self._client()
         try:
-            response = self._client().request(
+            response = client.request(
                 "POST",
                 f"{self.base_url}/api/integration/invoice/post-payment",
                 headers={"X-Integrator-ID": integrator_id, "Content-Type": "application/json"},
@@ -149,6 +150,7 @@ class ImtConnector(Connector):
             except ValueError:
                 answer = None
             receipt = str(answer.get("id", "")) if isinstance(answer, dict) else ""
+            receipt = client.redactor.text(receipt)  # kept on the payment: see CitizenServe
             return PostResult(Outcome.SUCCESS, exchange, receipt_number=receipt)
         error = status_error(status)
         # A 400 says what was wrong with the post: keep it for the person who reads it.

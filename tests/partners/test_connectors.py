@@ -215,6 +215,23 @@ def test_citizenserve_payment_timeout_is_unknown_and_refusal_not_sent():
     assert refused.outcome == Outcome.NOT_SENT
 
 
+@responses.activate
+def test_a_partner_echoing_a_secret_in_its_answer_keeps_it_out_of_the_result():
+    responses.post(
+        ADD_PAYMENT,
+        json={"Status": "Success", "Description": f"Receipt # 123 for key {API_KEY}"},
+    )
+    responses.post(f"{IMT_BASE}/api/integration/invoice/post-payment", json={"id": INTEGRATOR_ID})
+
+    paid = citizenserve().post_payment(payment())
+    posted = imt().post_payment(payment())
+
+    assert (paid.outcome, paid.receipt_number) == (Outcome.SUCCESS, "123")
+    assert API_KEY not in paid.message and "Receipt # 123" in paid.message
+    assert posted.outcome == Outcome.SUCCESS
+    assert INTEGRATOR_ID not in posted.receipt_number
+
+
 def test_citizenserve_payment_without_its_key_is_not_sent():
     result = citizenserve({13: ""}).post_payment(payment())
     assert (result.outcome, result.error_code) == (Outcome.NOT_SENT, "partner_not_configured")
