@@ -232,6 +232,10 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+        indexes = [
+            # The operations page reads a window of attempts; they are kept for good.
+            models.Index(fields=["started_at"], name="deliveryattempt_started"),
+        ]
 
     def __str__(self):
         return f"{self.kind} at {self.started_at:%Y-%m-%d %H:%M:%S}: {self.outcome or 'running'}"
