@@ -36,10 +36,13 @@ def invoice_file_bif(*, invoice_file: InvoiceFile) -> Path | None:
     return path if path.is_file() else None
 
 
-def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> int:
-    """Files the sweep should have had processed `late` ago: still queued that long
-    after ICI_INVOICE_FILE_REQUEUE_SECONDS, or processing that long after
-    ICI_INVOICE_FILE_TASK_TIMEOUT."""
+def invoice_files_waiting(
+    *, now: datetime.datetime, late: datetime.timedelta = datetime.timedelta(0)
+):
+    """Files that should have a task running and may not, `late` past their time:
+    queued ICI_INVOICE_FILE_REQUEUE_SECONDS after their task was handed to the
+    broker (or, never handed over, after they arrived), or processing for longer
+    than ICI_INVOICE_FILE_TASK_TIMEOUT (their worker died)."""
     queued_before = (
         now - late - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_REQUEUE_SECONDS)
     )
@@ -47,8 +50,13 @@ def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -
     return InvoiceFile.objects.filter(
         Q(status=InvoiceFileStatus.QUEUED)
         & (
-            Q(enqueued_at__lt=queued_before)
-            | Q(enqueued_at__isnull=True, created_at__lt=queued_before)
+            Q(enqueued_at__lte=queued_before)
+            | Q(enqueued_at__isnull=True, created_at__lte=queued_before)
         )
         | Q(status=InvoiceFileStatus.PROCESSING, started_at__lt=started_before)
-    ).count()
+    )
+
+
+def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> int:
+    """How many files the sweep should have had processed `late` ago (check_workers)."""
+    return invoice_files_waiting(now=now, late=late).count()

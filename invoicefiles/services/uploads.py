@@ -6,7 +6,6 @@ failed may be sent again (the biller's field mapping may have been fixed in the
 meantime): it is queued again under the same id.
 """
 
-import datetime
 import hashlib
 import logging
 import os
@@ -16,12 +15,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from billers.models import Biller
 from icintegrations.errors import ApplicationError
 from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
+from invoicefiles.selectors import invoice_files_waiting
 from invoicefiles.services.processing import files_dir
 
 logger = logging.getLogger(__name__)
@@ -184,15 +183,8 @@ def invoice_files_sweep(*, limit: int = 100) -> int:
       is applied in one transaction.
 
     A task too many is harmless: the file row is claimed once. Returns how many."""
-    now = timezone.now()
-    overdue = now - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_REQUEUE_SECONDS)
-    stale = now - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_TASK_TIMEOUT)
     due = list(
-        InvoiceFile.objects.filter(
-            Q(status=InvoiceFileStatus.QUEUED)
-            | Q(status=InvoiceFileStatus.PROCESSING, started_at__lt=stale)
-        )
-        .filter(Q(enqueued_at__lte=overdue) | Q(enqueued_at__isnull=True, created_at__lte=overdue))
+        invoice_files_waiting(now=timezone.now())
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -63,16 +63,17 @@ class Response:
         """The body as JSON. A NUL in a string (`\\u0000`) becomes a space: no
         PostgreSQL text or jsonb column holds one, and the BIF writes a space for it."""
         value = json.loads(self.content)
-        return _without_nul(value) if b"\\u0000" in self.content else value
+        return without_nul(value) if b"\\u0000" in self.content else value
 
 
-def _without_nul(value):
+def without_nul(value):
+    """A JSON-like value with every NUL in its strings (and keys) a space."""
     if isinstance(value, str):
         return value.replace("\x00", " ")
     if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+        return [without_nul(v) for v in value]
     return value
 
 

@@ -40,7 +40,7 @@ from partners.connectors.errors import (
     PartnerRejected,
     PartnerTimeout,
 )
-from partners.connectors.http import REDACTED, Exchange, Redactor
+from partners.connectors.http import REDACTED, Exchange, Redactor, without_nul
 from partners.connectors.registry import connector_build
 from partners.mapping import MappedRecord, MappingError
 from partners.selectors import biller_mapper
@@ -268,16 +268,12 @@ def _file_record(record: dict, partner_fields) -> tuple[dict, list[str]]:
     }, notes
 
 
-def _no_nul(values: dict) -> dict:
-    # PostgreSQL text never holds NUL; the BIF writes a space for it anyway.
-    return {k: v.replace("\x00", " ") if isinstance(v, str) else v for k, v in values.items()}
-
-
 def _bif_lines(biller: Biller, rows: list[FieldMapping], mapped: MappedRecord) -> list[str]:
     """The BIF of this one record, written by the BIF writer (FH, IH, CR, ID)."""
     stage = Stage(1)  # temporary tables of this connection: no hub table is touched
     try:
-        stage.add([(1, _no_nul(mapped.invoice), _no_nul(mapped.customer))])
+        # PostgreSQL text never holds NUL; the BIF writes a space for it anyway.
+        stage.add([(1, without_nul(mapped.invoice), without_nul(mapped.customer))])
         count, total = stage.totals()
         with tempfile.TemporaryDirectory(prefix="ici-review-") as directory:
             path = Path(directory) / "review.bif"
