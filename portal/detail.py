@@ -19,9 +19,10 @@ from invoicefiles.downloads import bif_response
 from invoicefiles.selectors import invoice_file_bif
 from partners.selectors import biller_redactor
 from payments.models import ReversalStatus
-from payments.portal import present
-from payments.portal.access import portal_biller
-from payments.portal.selectors import (
+from payments.services.reversals import NOTE_MAX, reversal_tick_off
+from portal import present
+from portal.access import portal_biller
+from portal.selectors import (
     invoice_file_errors_page,
     invoice_file_of_biller,
     invoice_files,
@@ -30,7 +31,6 @@ from payments.portal.selectors import (
     reversal_of_biller,
     reversals_to_apply,
 )
-from payments.services.reversals import NOTE_MAX, reversal_tick_off
 
 ACTIVITY_DAYS = (7, 30, 90)
 FILES_PER_PAGE = 50

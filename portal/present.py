@@ -22,7 +22,7 @@ from payments.models import (
     Reversal,
 )
 from payments.nacha import RETURN_CODES
-from payments.portal.selectors import OUTCOMES, Day
+from portal.selectors import OUTCOMES, Day
 
 DATE_FORMAT = "Y-m-d H:i T"  # the templates use the same
 

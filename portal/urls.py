@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.portal import detail, history, views
+from portal import detail, history, views
 
 app_name = "portal"
 

@@ -3,7 +3,7 @@
 The filters come as GET parameters (`from`, `to`, `status`, `method`,
 `source`, `number`, `payer`, `sort`, and `cursor` for a page after the first);
 anything invalid is answered with the page, a message saying what, and 400.
-The reads are in `payments.portal.payment_history`.
+The reads are in `portal.payment_history`.
 """
 
 import datetime
@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from payments.models import PaymentMethod, PaymentStatus, ReversalKind, ReversalStatus
-from payments.portal.access import portal_biller
-from payments.portal.payment_history import (
+from portal.access import portal_biller
+from portal.payment_history import (
     DEFAULT_SORT,
     HistoryQuery,
     InvalidCursor,

@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from payments.portal.access import portal_billers
-from payments.portal.throttle import login_blocked_for, login_failed
+from portal.access import portal_billers
+from portal.throttle import login_blocked_for, login_failed
 
 
 class LoginView(auth_views.LoginView):
