@@ -1,4 +1,4 @@
-"""Portal pages: thin callers of the portal's selectors and services."""
+"""Log-in, log-out and the home page (the user's billers)."""
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
