@@ -266,7 +266,7 @@ def load(*, payments: int, others: int) -> dict:
 
 
 def history_query(params: dict):
-    from payments.portal.history import HistoryFilterForm
+    from portal.forms import HistoryFilterForm
 
     form = HistoryFilterForm(params)
     assert form.is_valid(), form.errors
@@ -276,7 +276,7 @@ def history_query(params: dict):
 def cursor_of_page(biller, params: dict, page: int) -> str | None:
     """The "Next" cursor on page `page` - 1: made from that page's last row,
     found with OFFSET once, outside the timing."""
-    from payments.portal.payment_history import (
+    from portal.selectors.history import (
         PAGE_SIZE,
         ROW_FIELDS,
         SORTS,
@@ -292,7 +292,7 @@ def cursor_of_page(biller, params: dict, page: int) -> str | None:
     if len(rows) < 2:
         return None
     cursor = cursor_make(biller=biller, sort=query.sort, row=rows[0], forward=True)
-    from payments.portal.payment_history import payment_history_page
+    from portal.selectors.history import payment_history_page
 
     first = payment_history_page(biller=biller, query=query, cursor=cursor).rows[0]
     assert first["id"] == rows[1]["id"], "page 1,000 by cursor is not page 1,000 by OFFSET"
@@ -304,7 +304,7 @@ def explain(biller, params: dict, cursor: str | None, full: bool, totals: bool =
     one-line summary (and the whole plan with --explain)."""
     from django.db import connection
 
-    from payments.portal.payment_history import (
+    from portal.selectors.history import (
         payment_history_page_query,
         payment_history_totals_query,
     )
@@ -465,7 +465,7 @@ def run(args) -> None:
     from django.db import connection
     from django.test import Client
 
-    from payments.portal.payment_history import PAGE_SIZE
+    from portal.selectors.history import PAGE_SIZE
 
     if connection.vendor == "postgresql":
         with connection.cursor() as c:

@@ -13,7 +13,7 @@ handler500 = "icintegrations.api.json_500"
 urlpatterns = [
     path("admin/operations/", admin.site.admin_view(operations_view), name="admin-operations"),
     path("admin/", admin.site.urls),
-    path("portal/", include("payments.portal.urls")),
+    path("portal/", include("portal.urls")),
     path("api/v1/", include("partners.urls")),
     path("api/v1/", include("payments.urls")),
     path("api/v1/", include("invoicefiles.urls")),

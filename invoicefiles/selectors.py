@@ -1,9 +1,10 @@
 import datetime
+import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
@@ -60,3 +61,37 @@ def invoice_files_waiting(
 def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> int:
     """How many files the sweep should have had processed `late` ago (check_workers)."""
     return invoice_files_waiting(now=now, late=late).count()
+
+
+# What the portal's list of files shows of a file.
+FILE_LIST_FIELDS = (
+    "id", "biller_id", "original_name", "size", "status", "rows", "accepted", "rejected",
+    "invoice_count", "total_amount", "bif_path", "error_message", "created_at", "finished_at",
+)  # fmt: skip
+
+
+def invoice_files_of_biller(*, biller: Biller) -> QuerySet[InvoiceFile]:
+    """The biller's invoice files, newest first (a QuerySet, to page)."""
+    return (
+        InvoiceFile.objects.filter(biller=biller)
+        .only(*FILE_LIST_FIELDS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def invoice_file_of_biller(*, biller: Biller, file_id: uuid.UUID) -> InvoiceFile | None:
+    """The biller's file `file_id`; None for a file of another biller, the same as
+    for one that does not exist."""
+    return InvoiceFile.objects.filter(biller=biller, pk=file_id).first()
+
+
+def invoice_file_errors_page(
+    *, invoice_file: InvoiceFile, offset: int, limit: int
+) -> tuple[list[InvoiceFileError], int]:
+    """One page of a file's refused rows (by line) and how many there are in all."""
+    rows = InvoiceFileError.objects.filter(invoice_file=invoice_file)
+    ordered = rows.order_by("line", "id").only("line", "field", "message")
+    page = list(ordered[offset : offset + limit])
+    if offset == 0 and len(page) < limit:
+        return page, len(page)
+    return page, rows.count()

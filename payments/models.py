@@ -93,7 +93,7 @@ class Payment(models.Model):
             models.Index(
                 fields=["biller", "created_at", "status", "amount"], name="payment_biller_activity"
             ),
-            # The portal's payment history (payments/portal/payment_history.py):
+            # The portal's payment history (portal/selectors/history.py):
             # one index per keyset order (scanned either way), the status filter
             # in the default order, and the exact and prefix searches.
             models.Index(fields=["biller", "paid_at", "id"], name="payment_biller_paid"),

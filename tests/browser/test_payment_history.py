@@ -15,7 +15,7 @@ from tests.payments.factories import PaymentFactory
 def test_a_clerk_filters_the_history_pages_through_it_and_exports_it(
     page, log_in, shot, monkeypatch
 ):
-    monkeypatch.setattr("payments.portal.payment_history.PAGE_SIZE", 4)
+    monkeypatch.setattr("portal.selectors.history.PAGE_SIZE", 4)
     town = BillerFactory(name="City of Example")
     elsewhere = BillerFactory(name="Example Water")
     PortalUserFactory(username="clerk", billers=[town])

@@ -10,8 +10,8 @@ from billers.services.settings import biller_setting_set
 from invoicefiles.models import InvoiceFileError, InvoiceFileStatus
 from payments.models import AttemptKind, AttemptOutcome, DeliveryKind, DeliveryStatus
 from tests.payments.factories import DeliveryAttemptFactory, DeliveryFactory, ReversalFactory
-from tests.payments.portal.builders import at, posted_payment, reversal_to_apply
-from tests.payments.portal.test_files import stored_file
+from tests.portal.builders import at, posted_payment, reversal_to_apply
+from tests.portal.test_files import stored_file
 
 RTDR_KEY = "rtdr-key-SECRET-5f3a9c"
 PAYMENTS_PASSWORD = "pump-pass-SECRET-77b1"

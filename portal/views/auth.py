@@ -1,12 +1,12 @@
-"""Portal pages: thin callers of the portal's selectors and services."""
+"""Log-in, log-out and the home page (the user's billers)."""
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from payments.portal.access import portal_billers
-from payments.portal.throttle import login_blocked_for, login_failed
+from portal.access import portal_billers
+from portal.throttle import login_blocked_for, login_failed
 
 
 class LoginView(auth_views.LoginView):

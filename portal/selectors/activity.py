@@ -1,176 +1,20 @@
-"""Reads behind the portal's payment, "to apply", invoice-file and activity pages.
+"""Reads behind the portal's activity page: payments per day, by outcome.
 
 Every function takes the biller the caller got from `portal_biller` and reads
-only that biller's rows: a row of another biller is not found, the same as a
-row that does not exist.
+only that biller's rows.
 """
 
 import datetime
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Func, Prefetch, Sum, Value
+from django.db.models import CharField, Count, F, Func, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from billers.models import Biller
-from invoicefiles.models import InvoiceFile, InvoiceFileError
-from payments.models import (
-    Delivery,
-    DeliveryAttempt,
-    DeliveryKind,
-    OperatorAction,
-    Payment,
-    PaymentStatus,
-    Reversal,
-    ReversalStatus,
-)
-
-# What the timeline shows of an attempt: never its `exchange` (the raw request
-# and answer), which is not even read.
-ATTEMPT_FIELDS = (
-    "id", "delivery_id", "kind", "started_at", "outcome", "status_code", "duration_ms",
-    "receipt_number", "message",
-)  # fmt: skip
-
-
-# -- a payment ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentDetail:
-    payment: Payment
-    delivery: Delivery | None  # the payment's own delivery, attempts prefetched
-    reversal: Reversal | None
-    reversal_delivery: Delivery | None
-
-
-def payment_detail(*, biller: Biller, payment_guid: uuid.UUID) -> PaymentDetail | None:
-    """A payment of `biller` with its deliveries and their attempts (oldest
-    first), and its reversal; None when the biller has no such payment."""
-    payment = (
-        Payment.objects.select_related("reversal__applied_by")
-        .filter(biller=biller, payment_guid=payment_guid)
-        .first()
-    )
-    if payment is None:
-        return None
-    attempts = DeliveryAttempt.objects.only(*ATTEMPT_FIELDS).order_by("started_at", "id")
-    deliveries = list(
-        Delivery.objects.filter(payment=payment)
-        .defer("snapshot")
-        .prefetch_related(Prefetch("attempt_rows", queryset=attempts))
-        .order_by("created_at", "id")
-    )
-    return PaymentDetail(
-        payment=payment,
-        delivery=next((d for d in deliveries if d.kind == DeliveryKind.PAYMENT), None),
-        reversal=_reversal_of(payment),
-        reversal_delivery=next((d for d in deliveries if d.kind == DeliveryKind.REVERSAL), None),
-    )
-
-
-def _reversal_of(payment: Payment) -> Reversal | None:
-    try:
-        return payment.reversal  # select_related filled it, or knows there is none
-    except Reversal.DoesNotExist:
-        return None
-
-
-# -- reversals to apply ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ToApply:
-    waiting: list[Reversal]  # oldest first, at most `limit`
-    waiting_count: int
-    recently_applied: list[Reversal]  # newest first, each with `portal_note`
-    recent_days: int
-
-
-RECENT_DAYS = 7
-
-
-def reversals_to_apply(*, biller: Biller, limit: int = 200, recent: int = 50) -> ToApply:
-    """The biller's reversals waiting to be applied in its own system (oldest
-    first) and those applied in the last RECENT_DAYS days, newest first (who,
-    when, the note). The window keeps the second cheap without an index on
-    applied_at: 30,000 applied reversals of a biller cost 270 ms on
-    PostgreSQL to sort, a week of them 10 ms."""
-    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
-    waiting = Reversal.objects.filter(
-        payment__biller=biller, status=ReversalStatus.TO_APPLY
-    ).select_related("payment")
-    applied = list(
-        Reversal.objects.filter(
-            payment__biller=biller, status=ReversalStatus.APPLIED, applied_at__gte=since
-        )
-        .select_related("payment", "applied_by")
-        .prefetch_related(
-            Prefetch(
-                "actions",
-                queryset=OperatorAction.objects.filter(
-                    action=OperatorAction.Action.APPLIED
-                ).order_by("-created_at", "-id"),
-                to_attr="applied_actions",
-            )
-        )
-        .order_by("-applied_at", "-id")[:recent]
-    )
-    for reversal in applied:
-        actions = reversal.applied_actions
-        reversal.portal_note = actions[0].reason if actions else ""
-    listed = list(waiting.order_by("created_at", "id")[:limit])
-    count = len(listed) if len(listed) < limit else waiting.count()
-    return ToApply(
-        waiting=listed, waiting_count=count, recently_applied=applied, recent_days=RECENT_DAYS
-    )
-
-
-def reversal_of_biller(*, biller: Biller, reversal_id: int) -> Reversal | None:
-    return (
-        Reversal.objects.select_related("payment")
-        .filter(pk=reversal_id, payment__biller=biller)
-        .first()
-    )
-
-
-# -- invoice files --------------------------------------------------------------
-
-FILE_LIST_FIELDS = (
-    "id", "biller_id", "original_name", "size", "status", "rows", "accepted", "rejected",
-    "invoice_count", "total_amount", "bif_path", "error_message", "created_at", "finished_at",
-)  # fmt: skip
-
-
-def invoice_files(*, biller: Biller):
-    """The biller's invoice files, newest first (a QuerySet, to page)."""
-    return (
-        InvoiceFile.objects.filter(biller=biller)
-        .only(*FILE_LIST_FIELDS)
-        .order_by("-created_at", "-id")
-    )
-
-
-def invoice_file_of_biller(*, biller: Biller, file_id: uuid.UUID) -> InvoiceFile | None:
-    return InvoiceFile.objects.filter(biller=biller, pk=file_id).first()
-
-
-def invoice_file_errors_page(
-    *, invoice_file: InvoiceFile, offset: int, limit: int
-) -> tuple[list[InvoiceFileError], int]:
-    """One page of a file's refused rows (by line) and how many there are in all."""
-    rows = InvoiceFileError.objects.filter(invoice_file=invoice_file)
-    ordered = rows.order_by("line", "id").only("line", "field", "message")
-    page = list(ordered[offset : offset + limit])
-    if offset == 0 and len(page) < limit:
-        return page, len(page)
-    return page, rows.count()
-
-
-# -- activity -------------------------------------------------------------------
+from payments.models import Payment, PaymentStatus, Reversal
 
 # The outcomes of the activity chart, bottom of a bar first.
 OUTCOMES = ("posted", "pending", "review", "rejected", "failed", "reversed")

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from payments.models import OperatorAction, ReversalStatus
-from tests.payments.portal.builders import reversal_to_apply
-from tests.payments.portal.test_files import stored_file
+from tests.portal.builders import reversal_to_apply
+from tests.portal.test_files import stored_file
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ from tests.payments.factories import (
     PaymentFactory,
     ReversalFactory,
 )
-from tests.payments.portal.builders import (
+from tests.portal.builders import (
     T0,
     at,
     posted_payment,

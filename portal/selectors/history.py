@@ -82,6 +82,7 @@ CSV_HEADER = (
 # a formula (tab and carriage return can hide one behind them).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# The module's old name: a new salt would refuse every page link already handed out.
 _CURSOR_SALT = "payments.portal.history.cursor"
 
 

@@ -107,7 +107,7 @@ def test_the_export_has_the_filtered_rows_in_the_pages_order(portal, biller, oth
 def test_the_export_reads_in_batches_without_losing_or_repeating_rows(
     portal, biller, monkeypatch, sort
 ):
-    monkeypatch.setattr("payments.portal.payment_history.CSV_BATCH_SIZE", 4)
+    monkeypatch.setattr("portal.selectors.history.CSV_BATCH_SIZE", 4)
     for n in range(17):  # ties in both sort columns across batch boundaries
         PaymentFactory(
             biller=biller,

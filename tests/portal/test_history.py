@@ -237,7 +237,7 @@ def crowd(biller):
 
 @pytest.mark.parametrize("sort", ["-paid_at", "paid_at", "-amount", "amount"])
 def test_pages_forward_and_back_show_every_payment_once(portal, biller, crowd, monkeypatch, sort):
-    monkeypatch.setattr("payments.portal.payment_history.PAGE_SIZE", 5)
+    monkeypatch.setattr("portal.selectors.history.PAGE_SIZE", 5)
     response = history(portal, biller, sort=sort)
     pages = [shown(response)]
     while response.context["next_url"]:
@@ -264,7 +264,7 @@ def test_pages_forward_and_back_show_every_payment_once(portal, biller, crowd, m
 
 
 def test_a_page_asks_the_database_for_no_count(portal, biller, crowd, monkeypatch):
-    monkeypatch.setattr("payments.portal.payment_history.PAGE_SIZE", 5)
+    monkeypatch.setattr("portal.selectors.history.PAGE_SIZE", 5)
     first = history(portal, biller)
     with CaptureQueriesContext(connection) as queries:
         assert len(shown(portal.get(first.context["next_url"]))) == 5
@@ -274,7 +274,7 @@ def test_a_page_asks_the_database_for_no_count(portal, biller, crowd, monkeypatc
 
 
 def test_a_changed_or_made_up_cursor_is_refused_with_a_message(portal, biller, crowd, monkeypatch):
-    monkeypatch.setattr("payments.portal.payment_history.PAGE_SIZE", 5)
+    monkeypatch.setattr("portal.selectors.history.PAGE_SIZE", 5)
     cursor = parse_qs(urlsplit(history(portal, biller).context["next_url"]).query)["cursor"][0]
     payload, signature = cursor.rsplit(":", 1)
     tampered = [
@@ -292,7 +292,7 @@ def test_a_changed_or_made_up_cursor_is_refused_with_a_message(portal, biller, c
 
 
 def test_a_cursor_is_bound_to_its_sort_and_biller(portal, biller, other_biller, crowd, monkeypatch):
-    monkeypatch.setattr("payments.portal.payment_history.PAGE_SIZE", 5)
+    monkeypatch.setattr("portal.selectors.history.PAGE_SIZE", 5)
     next_url = history(portal, biller).context["next_url"]
     cursor = parse_qs(urlsplit(next_url).query)["cursor"][0]
     assert history(portal, biller, cursor=cursor).status_code == 200
@@ -338,7 +338,7 @@ def test_invalid_filters_are_a_400_that_says_what_is_wrong(
 def test_another_billers_history_totals_and_export_are_not_found(
     portal, biller, other_biller, crowd, monkeypatch
 ):
-    monkeypatch.setattr("payments.portal.payment_history.PAGE_SIZE", 5)
+    monkeypatch.setattr("portal.selectors.history.PAGE_SIZE", 5)
     own = history(portal, biller).context["next_url"]
     cursor = parse_qs(urlsplit(own).query)["cursor"][0]
     for name in ("portal:payments", "portal:payment_totals", "portal:export"):
@@ -376,6 +376,6 @@ def test_a_reversed_payment_says_so(portal, biller):
 
 
 def test_every_status_can_be_chosen_in_the_filter():
-    from payments.portal.history import STATUS_CHOICES
+    from portal.forms import STATUS_CHOICES
 
     assert [value for value, _ in STATUS_CHOICES] == list(PaymentStatus.values)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.models import Payment, PaymentStatus, ReversalStatus
-from payments.portal.selectors import payment_activity
+from portal.selectors.activity import payment_activity
 from tests.payments.factories import PaymentFactory, ReversalFactory
 
 PHOENIX = "America/Phoenix"  # UTC-7 all year
@@ -149,7 +149,7 @@ def test_a_half_hour_time_zone_counts_its_days_right(biller, settings):
 def test_the_range_is_cut_where_daylight_saving_changes():
     from zoneinfo import ZoneInfo
 
-    from payments.portal.selectors import _constant_offsets
+    from portal.selectors.activity import _constant_offsets
 
     tz = ZoneInfo("America/New_York")
     start = datetime.datetime(2026, 10, 30, tzinfo=tz)

@@ -11,7 +11,7 @@ from payments.models import OperatorAction, ReversalKind, ReversalStatus
 from payments.services.reversals import reversal_tick_off
 from tests.billers.factories import PortalUserFactory
 from tests.payments.factories import ReversalFactory
-from tests.payments.portal.builders import posted_payment, reversal_to_apply
+from tests.portal.builders import posted_payment, reversal_to_apply
 
 
 def _list_url(biller):
@@ -187,11 +187,11 @@ def test_a_next_page_outside_the_portal_is_not_followed(portal, biller):
 
 
 def test_a_long_list_shows_the_oldest_and_says_how_many_wait(portal, biller, monkeypatch):
-    from payments.portal import selectors
+    from portal.selectors import reversals as selectors
 
     real = selectors.reversals_to_apply
     monkeypatch.setattr(
-        "payments.portal.detail.reversals_to_apply",
+        "portal.views.reversals.reversals_to_apply",
         lambda **kw: real(**kw, limit=2),
     )
     for _ in range(3):
