@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from billers.catalog import SettingId
 from billers.models import (
     BIF_CUSTOMIZATIONS,
     CustomizationKind,
@@ -18,8 +19,6 @@ from billers.models import (
     SettingDefinition,
     SettingKind,
 )
-
-JSON_CONFIGURATION_SETTING_ID = 131
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -55,7 +54,7 @@ def validate_setting_value(setting: SettingDefinition, value: str) -> None:
                 f"column {e.colno}.",
                 code="invalid_json",
             ) from e
-        if setting.id == JSON_CONFIGURATION_SETTING_ID:
+        if setting.id == SettingId.JSON_CONFIGURATION:
             validate_json_configuration(data)
 
 
@@ -64,25 +63,26 @@ def validate_json_configuration(data) -> None:
     from billers.models import Partner
 
     shape = 'expected {"InvoiceOnDemand": {"Integration": "<name>"}}'
+    setting = f"Setting {SettingId.JSON_CONFIGURATION}"
     if not isinstance(data, dict):
         raise ValidationError(
-            f"Setting 131 must be a JSON object; {shape}.", code="invalid_json_shape"
+            f"{setting} must be a JSON object; {shape}.", code="invalid_json_shape"
         )
     if "InvoiceOnDemand" not in data:
         raise ValidationError(
-            f'Setting 131 has no "InvoiceOnDemand" key; {shape}.', code="invalid_json_shape"
+            f'{setting} has no "InvoiceOnDemand" key; {shape}.', code="invalid_json_shape"
         )
     on_demand = data["InvoiceOnDemand"]
     if not isinstance(on_demand, dict) or "Integration" not in on_demand:
         raise ValidationError(
-            f'Setting 131: "InvoiceOnDemand" must be an object with an "Integration" key; {shape}.',
+            f'{setting}: "InvoiceOnDemand" must be an object with an "Integration" key; {shape}.',
             code="invalid_json_shape",
         )
     integration = on_demand["Integration"]
     if not isinstance(integration, str) or integration not in Partner.values:
         known = ", ".join(Partner.values)
         raise ValidationError(
-            f'Setting 131: "Integration" must be one of {known}, not {integration!r}.',
+            f'{setting}: "Integration" must be one of {known}, not {integration!r}.',
             code="unknown_integration",
         )
 

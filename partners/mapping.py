@@ -14,9 +14,8 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlsplit
 
+from billers.catalog import SettingId
 from billers.models import Customer, Invoice, MappingRule, PartnerFormat
-
-ACCELA_PREFIX_SETTING = 30
 
 TEXT, MONEY, DATE, INT, YESNO = "text", "money", "date", "int", "yesno"
 
@@ -210,7 +209,7 @@ class Mapper:
         self.settings = settings
         self.today = today
         self.default_invoice_type_id = default_invoice_type_id
-        self.accela_prefix = settings.get(ACCELA_PREFIX_SETTING, "") or ""
+        self.accela_prefix = settings.get(SettingId.ACCELA_INVOICE_NUMBER_PREFIX, "") or ""
         self.steps: list[_Step] = []
         self.partner_fields: dict[str, tuple[int, str, bool]] = {}
         # A partner field is required when any row that reads it is (one field

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from billers.catalog import OptionId
 from billers.models import Biller, BillerOption, Customer, Invoice, InvoiceType
 from billers.selectors import biller_secret_values, biller_setting_values
 from icintegrations.errors import NotFoundError
@@ -18,8 +19,6 @@ from icintegrations.memo import TtlCache
 from partners.connectors.base import ConnectorConfig
 from partners.connectors.http import Redactor
 from partners.mapping import Mapper
-
-OVERRIDE_SIX_HOUR_CHECK = 64  # integration option
 
 _billers = TtlCache("billers by client and BID")
 _configs = TtlCache("connector configurations")
@@ -82,7 +81,9 @@ def _biller_for_client(client_id: int, bid: int) -> Biller | None:
         .annotate(
             override_six_hours=Exists(
                 BillerOption.objects.filter(
-                    biller=OuterRef("pk"), option_id=OVERRIDE_SIX_HOUR_CHECK, enabled=True
+                    biller=OuterRef("pk"),
+                    option_id=OptionId.RTDR_OVERRIDE_SIX_HOUR_CHECK,
+                    enabled=True,
                 )
             )
         )

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from billers.catalog import SettingId
 from partners.connectors.base import (
     Connector,
     PartnerRecord,
@@ -25,10 +26,9 @@ from partners.connectors.errors import (
 )
 from partners.connectors.http import PartnerHttpClient
 
-RTDR_URL = 8  # getQuery report URL, without its Param_1 value
-RTDR_KEY = 10
-PAYMENTS_URL = 11  # addlicensepayment
-PAYMENTS_KEY = 13  # the apikey header
+# Settings: RTDR_URL is the getQuery report URL without its Param_1 value (and
+# holds the installationID), PAYMENTS_URL is addlicensepayment, PAYMENTS_PASSWORD
+# is the apikey header, RTDR_KEY is redacted too.
 
 PAYMENT_TYPES = {PaymentMethod.CARD: "Credit", PaymentMethod.BANK: "ACH"}
 RECEIPT = re.compile(r"Receipt\s*#\s*([A-Za-z0-9-]+)")
@@ -66,13 +66,18 @@ class CitizenServeConnector(Connector):
         return PartnerHttpClient(
             partner=self.partner,
             secret_headers=("apikey",),
-            secrets=(self.config.setting(RTDR_KEY), self.config.setting(PAYMENTS_KEY)),
+            secrets=(
+                self.config.setting(SettingId.RTDR_KEY),
+                self.config.setting(SettingId.PAYMENTS_PASSWORD),
+            ),
         )
 
     def fetch_invoice(self, invoice_number: str) -> PartnerRecord:
-        base = self.config.setting(RTDR_URL)
+        base = self.config.setting(SettingId.RTDR_URL)
         if not base:
-            raise PartnerNotConfigured(f"Biller {self.config.bid} has no setting {RTDR_URL}.")
+            raise PartnerNotConfigured(
+                f"Biller {self.config.bid} has no setting {SettingId.RTDR_URL}."
+            )
         response = self._client().request(
             "GET",
             _with_query(base, Param_1=invoice_number),
@@ -111,7 +116,7 @@ class CitizenServeConnector(Connector):
 
     def payment_body(self, payment: PaymentRequest) -> dict:
         return {
-            "installationID": installation_id(self.config.setting(RTDR_URL)),
+            "installationID": installation_id(self.config.setting(SettingId.RTDR_URL)),
             "licenseNumber": payment.account_number,
             "paymentAmount": f"{payment.amount.quantize(Decimal('0.01'))}",
             "paymentDate": payment.paid_on.strftime("%m/%d/%Y"),
@@ -122,14 +127,17 @@ class CitizenServeConnector(Connector):
         }
 
     def post_payment(self, payment: PaymentRequest) -> PostResult:
-        url, key = self.config.setting(PAYMENTS_URL), self.config.setting(PAYMENTS_KEY)
+        url, key = (
+            self.config.setting(SettingId.PAYMENTS_URL),
+            self.config.setting(SettingId.PAYMENTS_PASSWORD),
+        )
         body = self.payment_body(payment)
         missing = [
             name
             for name, value in (
-                (f"setting {PAYMENTS_URL}", url),
-                (f"setting {PAYMENTS_KEY}", key),
-                (f"installationID in setting {RTDR_URL}", body["installationID"]),
+                (f"setting {SettingId.PAYMENTS_URL}", url),
+                (f"setting {SettingId.PAYMENTS_PASSWORD}", key),
+                (f"installationID in setting {SettingId.RTDR_URL}", body["installationID"]),
             )
             if not value
         ]

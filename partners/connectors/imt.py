@@ -6,6 +6,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
+from billers.catalog import SettingId
 from partners.connectors.base import (
     BalanceUpdate,
     BillDocument,
@@ -24,9 +25,9 @@ from partners.connectors.errors import (
 )
 from partners.connectors.http import PartnerHttpClient, Response
 
-BASE_URL = 8
-RTDR_INTEGRATOR_ID = 10
-PAYMENTS_INTEGRATOR_ID = 13
+# IMT's settings: RTDR_URL holds the API's base URL (one for RTDR and the Data
+# Pump), RTDR_KEY and PAYMENTS_PASSWORD the integrator ID (either serves for both).
+
 DEFAULT_BASE_URLS = {
     "test": "https://billingtest.imtapps.com",
     "prod": "https://billing.imtapps.com",
@@ -50,12 +51,12 @@ class ImtConnector(Connector):
 
     @property
     def base_url(self) -> str:
-        base = self.config.setting(BASE_URL) or DEFAULT_BASE_URLS.get(self.config.environment, "")
-        return base.rstrip("/")
+        base = self.config.setting(SettingId.RTDR_URL)
+        return (base or DEFAULT_BASE_URLS.get(self.config.environment, "")).rstrip("/")
 
     def _integrator_id(self, setting_id: int) -> str:
         return self.config.setting(setting_id) or self.config.setting(
-            PAYMENTS_INTEGRATOR_ID if setting_id == RTDR_INTEGRATOR_ID else RTDR_INTEGRATOR_ID
+            SettingId.PAYMENTS_PASSWORD if setting_id == SettingId.RTDR_KEY else SettingId.RTDR_KEY
         )
 
     def _client(self) -> PartnerHttpClient:
@@ -63,8 +64,8 @@ class ImtConnector(Connector):
             partner=self.partner,
             secret_headers=("x-integrator-id",),
             secrets=(
-                self.config.setting(RTDR_INTEGRATOR_ID),
-                self.config.setting(PAYMENTS_INTEGRATOR_ID),
+                self.config.setting(SettingId.RTDR_KEY),
+                self.config.setting(SettingId.PAYMENTS_PASSWORD),
             ),
         )
 
@@ -72,7 +73,7 @@ class ImtConnector(Connector):
         return f"{self.base_url}/api/integration/invoice/{quote(invoice_number, safe='')}/{what}"
 
     def _get(self, invoice_number: str, what: str, *, stream=False) -> Response:
-        integrator_id = self._integrator_id(RTDR_INTEGRATOR_ID)
+        integrator_id = self._integrator_id(SettingId.RTDR_KEY)
         if not integrator_id:
             raise PartnerNotConfigured(f"Biller {self.config.bid} has no Integrator ID.")
         response = self._client().request(
@@ -126,7 +127,7 @@ class ImtConnector(Connector):
         }
 
     def post_payment(self, payment: PaymentRequest) -> PostResult:
-        integrator_id = self._integrator_id(PAYMENTS_INTEGRATOR_ID)
+        integrator_id = self._integrator_id(SettingId.PAYMENTS_PASSWORD)
         if not integrator_id or not self.base_url:
             return PostResult.failed(
                 PartnerNotConfigured,

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billers.catalog import SettingId
 from billers.models import Biller, Customer, Invoice, InvoiceType, RefreshSource
-from billers.validators import JSON_CONFIGURATION_SETTING_ID
 from icintegrations.errors import (
     NotFoundError,
     PartnerFailedError,
@@ -83,7 +83,7 @@ def _served(
 
 
 def _on_demand(connector: Connector) -> bool:
-    raw = connector.config.setting(JSON_CONFIGURATION_SETTING_ID)
+    raw = connector.config.setting(SettingId.JSON_CONFIGURATION)
     if not raw or not connector.supports_invoice_on_demand:
         return False
     try:

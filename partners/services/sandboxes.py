@@ -5,6 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from django.db import transaction
 
+from billers.catalog import SettingId
 from billers.models import Biller, BillerSetting, Invoice, Partner, RefreshSource
 from billers.selectors import biller_setting_values
 from billers.services.settings import biller_setting_set
@@ -15,13 +16,19 @@ from partners.services.rtdr import invoice_create_from_partner
 
 # Settings holding a URL whose host is replaced, and settings holding the credential.
 SANDBOX_SETTINGS = {
-    Partner.CITIZENSERVE: {"urls": (8, 11), "credentials": (13,)},
-    Partner.IMT: {"urls": (8,), "credentials": (10, 13)},
+    Partner.CITIZENSERVE: {
+        "urls": (SettingId.RTDR_URL, SettingId.PAYMENTS_URL),
+        "credentials": (SettingId.PAYMENTS_PASSWORD,),
+    },
+    Partner.IMT: {
+        "urls": (SettingId.RTDR_URL,),
+        "credentials": (SettingId.RTDR_KEY, SettingId.PAYMENTS_PASSWORD),
+    },
 }
 DEFAULT_PATHS = {
-    8: "/Portal/PortalController?Action=getQuery&portalPageDisplay=true&report_ID=641"
-    "&installationID=24&ctzPagePrefix=Portal_&ParamCount=1&Param_1=",
-    11: "/citizenws/service/addlicensepayment",
+    SettingId.RTDR_URL: "/Portal/PortalController?Action=getQuery&portalPageDisplay=true"
+    "&report_ID=641&installationID=24&ctzPagePrefix=Portal_&ParamCount=1&Param_1=",
+    SettingId.PAYMENTS_URL: "/citizenws/service/addlicensepayment",
 }
 
 

@@ -11,14 +11,18 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billers.catalog import SettingId
 from billers.models import BifCustomization, Biller, Invoice
 from icintegrations.errors import ApplicationError
 from partners.selectors import connector_config
 from payments.models import Delivery, DeliveryKind, Payment, PaymentMethod
 from payments.services.delivery import delivery_enqueue
 
-CARD_CODES = 64  # setting: sources that are card payments, e.g. "Web CC|IVR CC|AutopayCC"
-BANK_CODES = 65  # setting: sources that are bank payments, e.g. "Web Eck|IVR Eck|AutopayEck"
+# The settings naming the payment sources that are card and bank payments.
+_METHOD_SETTINGS = (
+    (SettingId.PAYMENTS_CC_CODES, PaymentMethod.CARD),
+    (SettingId.PAYMENTS_ACH_CODES, PaymentMethod.BANK),
+)
 PAYMENT_SOURCES = ("Web CC", "IVR CC", "AutopayCC", "Web Eck", "IVR Eck", "AutopayEck")
 # A payment stamped this far in the future is refused (clocks drift a little).
 CLOCK_SKEW = datetime.timedelta(minutes=5)
@@ -125,13 +129,13 @@ def _existing(payment_guid: uuid.UUID, fingerprint: str) -> Payment | None:
 def payment_method_of(*, biller: Biller, payment_source: str) -> str:
     """Card or bank, by the biller's settings 64 and 65 (pipe-separated codes)."""
     settings = connector_config(biller=biller).settings
-    for setting_id, method in ((CARD_CODES, PaymentMethod.CARD), (BANK_CODES, PaymentMethod.BANK)):
+    for setting_id, method in _METHOD_SETTINGS:
         codes = {code.strip() for code in (settings.get(setting_id) or "").split("|")}
         if payment_source in codes:
             return method
     raise PaymentRefused(
         f"Biller {biller.bid} does not take payments from source {payment_source!r} "
-        "(its settings 64 and 65).",
+        f"(its settings {SettingId.PAYMENTS_CC_CODES} and {SettingId.PAYMENTS_ACH_CODES}).",
         code="payment_source_not_accepted",
     )
 
