@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "partners",
     "payments",
     "invoicefiles",
+    "onboarding",
 ]
 
 MIDDLEWARE = [
