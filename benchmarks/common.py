@@ -1,5 +1,5 @@
-"""What the benchmark scripts share. They run as `python benchmarks/NAME.py`, so
-this module is imported as `common`, from the scripts' own folder."""
+"""What the benchmark scripts share. They run as modules from the project root
+(`python -m benchmarks.NAME`), so this module is `benchmarks.common`."""
 
 import time
 from urllib.parse import urlsplit, urlunsplit

@@ -1,6 +1,6 @@
 """The Data Pump delivery benchmark: see benchmarks/README.md.
 
-    .venv/bin/python benchmarks/deliveries.py [--workers 4] [--latency-ms 50]
+    .venv/bin/python -m benchmarks.deliveries [--workers 4] [--latency-ms 50]
         [--payments 1200] [--cold-payments 600] [--runs 3] [--probe 40]
         [--baseline-tasks 400] [--database-url postgres://...] [--redis-url redis://...]
         [--settings MODULE] [--keep]
@@ -48,11 +48,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.rtdr import (  # noqa: E402
+from benchmarks.rtdr import (
     IMT_BID,
     PEORIA_BID,
     PRESET_SECRET_VARIABLES,
@@ -64,6 +60,7 @@ from benchmarks.rtdr import (  # noqa: E402
     verdict,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.80  # of the ceiling, warm deliveries
 SANDBOXES = {"IMT": "imt", "CitizenServe": "citizenserve"}  # Biller.partner -> sandbox
 # Variables that would change the pump or the cluster under test: the defaults apply.
@@ -288,7 +285,7 @@ def results_prefill() -> int:
 
 
 def cluster_for(args, logfile: Path):
-    from tests.payments.qcluster import QCluster
+    from icintegrations.testing.qcluster import QCluster
 
     return QCluster(
         workers=args.workers, env={"DJANGO_SETTINGS_MODULE": args.settings}, log=logfile

@@ -1,6 +1,6 @@
 """The invoice file benchmark: see benchmarks/README.md.
 
-    .venv/bin/python benchmarks/invoicefiles.py [--rows 1000000]
+    .venv/bin/python -m benchmarks.invoicefiles [--rows 1000000]
         [--database-url postgres://postgres@127.0.0.1:5432/icintegrations_i5_bench] [--keep]
 
 Generates an IMT invoice file of --rows rows (15 columns, pipe-delimited, a
@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import log, pg_recreate
+from benchmarks.common import log, pg_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -1,6 +1,6 @@
 """The portal's payment history benchmark: see benchmarks/README.md.
 
-    .venv/bin/python benchmarks/portal.py [--database-url postgres://...|--sqlite]
+    .venv/bin/python -m benchmarks.portal [--database-url postgres://...|--sqlite]
         [--payments 1000000] [--others 10000] [--requests 50] [--explain] [--keep]
 
 Loads --payments payments of one biller (dates over two years, statuses,
@@ -50,8 +50,6 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/icint_hist_bench"
 BID, OTHER_BID = 7001, 7002
@@ -443,7 +441,15 @@ def export_child(bid: int, query: str) -> None:
 
 def measured_export(bid: int, query: str = "") -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--export-child", str(bid), "--export-query", query],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.portal",
+            "--export-child",
+            str(bid),
+            "--export-query",
+            query,
+        ],
         cwd=ROOT,
         env=os.environ.copy(),
         capture_output=True,

@@ -1,6 +1,6 @@
 """The portal pages' benchmark: see benchmarks/README.md.
 
-    .venv/bin/python benchmarks/portal_pages.py [--payments 1000000] [--errors 100000]
+    .venv/bin/python -m benchmarks.portal_pages [--payments 1000000] [--errors 100000]
         [--database-url postgres://postgres@127.0.0.1:5432/icint_portal_bench]
 
 One biller with --payments payments received over the last 90 days (3% of them
@@ -41,13 +41,12 @@ import datetime
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from common import log, pg_recreate
+from benchmarks.common import log, pg_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 300.0
@@ -196,7 +195,6 @@ def main() -> None:
         os.environ["DATABASE_URL"] = args.database_url
     else:
         os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

@@ -1,6 +1,6 @@
 """The RTDR benchmark: see benchmarks/README.md.
 
-    .venv/bin/python benchmarks/rtdr.py [--duration 10] [--connections 16] [--runs 3]
+    .venv/bin/python -m benchmarks.rtdr [--duration 10] [--connections 16] [--runs 3]
         [--requests 400] [--database-url postgres://...] [--settings MODULE]
         [--sandbox-nagle] [--keep]
 
@@ -44,8 +44,6 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 IMT_BID, PEORIA_BID = 1367, 2249
 INVOICE = "IMT0000001"  # also one of the IMT sandbox's demo invoices

@@ -24,9 +24,9 @@ from billers.models import (
     InvoiceType,
     SettingDefinition,
 )
+from onboarding.review import mapping_review
 from partners.selectors import biller_redactor
 from partners.services.connection_test import MISSING_INVOICE, connection_test_run
-from partners.services.review import mapping_review
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -7,23 +7,29 @@ preset loader, so a value is judged the same way wherever it comes from.
 import datetime
 import json
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from billers.catalog import SettingId
-from billers.models import (
-    BIF_CUSTOMIZATIONS,
-    CustomizationKind,
-    MappingRule,
-    SettingDefinition,
-    SettingKind,
-)
+from billers.choices import BIF_CUSTOMIZATIONS, CustomizationKind, MappingRule, Partner, SettingKind
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
-def validate_setting_value(setting: SettingDefinition, value: str) -> None:
+class Setting(Protocol):
+    """What a value's validation reads of its setting (a SettingDefinition; the
+    models call these validators, so this module does not import them)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+def validate_setting_value(setting: Setting, value: str) -> None:
     """Raise ValidationError (code says why) if `value` is no good for `setting`."""
     if value is None:
         raise ValidationError("A value is required.", code="required")
@@ -60,8 +66,6 @@ def validate_setting_value(setting: SettingDefinition, value: str) -> None:
 
 def validate_json_configuration(data) -> None:
     """Setting 131 must look like {"InvoiceOnDemand": {"Integration": "<name>"}}."""
-    from billers.models import Partner
-
     shape = 'expected {"InvoiceOnDemand": {"Integration": "<name>"}}'
     setting = f"Setting {SettingId.JSON_CONFIGURATION}"
     if not isinstance(data, dict):

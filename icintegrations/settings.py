@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "payments",
     "invoicefiles",
     "portal",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

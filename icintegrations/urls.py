@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from payments.admin import operations_view
-
 admin.site.site_header = "icintegrations: Solutions Engineering"
 admin.site.site_title = "icintegrations admin"
 
@@ -11,7 +9,7 @@ handler404 = "icintegrations.api.json_404"
 handler500 = "icintegrations.api.json_500"
 
 urlpatterns = [
-    path("admin/operations/", admin.site.admin_view(operations_view), name="admin-operations"),
+    path("admin/", include("payments.admin_urls")),  # admin/operations/, before the site
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
     path("api/v1/", include("partners.urls")),

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from billers.catalog import SettingId
 from billers.models import Customer, Invoice, MappingRule, PartnerFormat
+from partners.sentinels import VARIES
 
 TEXT, MONEY, DATE, INT, YESNO = "text", "money", "date", "int", "yesno"
 
@@ -169,9 +170,6 @@ def _setting_value(settings: Mapping[int, str], rule_value: str):
     return value
 
 
-_VARIES = object()
-
-
 @dataclass(frozen=True)
 class _Step:
     file_spec_id: int
@@ -183,7 +181,7 @@ class _Step:
     required: bool
     source: str  # for messages: where the value comes from
     after: bool = False  # computed from other IC fields (year_of)
-    fixed: object = _VARIES  # the converted value when it is the same for every record
+    fixed: object = VARIES  # the converted value when it is the same for every record
     # What `convert` does, for code that checks values in bulk (SQL) instead of per record:
     rule: str = ""
     rule_value: str = ""
@@ -311,7 +309,7 @@ class Mapper:
     @staticmethod
     def _fix(step: _Step, row) -> _Step:
         """A constant, a setting or today converts once, not once per record."""
-        fixed = _VARIES
+        fixed = VARIES
         if row.rule in (MappingRule.CONSTANT, MappingRule.SETTING, MappingRule.TODAY):
             raw = step.get({}, {})
             if raw is not None and not (isinstance(raw, str) and not raw.strip()):
@@ -384,7 +382,7 @@ class Mapper:
         out = MappedRecord()
         values, invoice, customer = out.values, out.invoice, out.customer
         for step, fixed, ic_field, model_field, to_invoice, convert, name in self._plan:
-            if fixed is not _VARIES:
+            if fixed is not VARIES:
                 values[ic_field] = fixed
                 (invoice if to_invoice else customer)[model_field] = fixed
                 continue

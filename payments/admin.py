@@ -446,7 +446,7 @@ def _deliveries_url(partner: str, status: str) -> str:
 
 
 def operations_view(request):
-    """Every partner at a glance over a recent window (staff only: see icintegrations.urls)."""
+    """Every partner at a glance over a recent window (staff only: see payments.admin_urls)."""
     window = request.GET.get("window", DEFAULT_WINDOW)
     if window not in WINDOWS:
         window = DEFAULT_WINDOW

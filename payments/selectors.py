@@ -9,7 +9,7 @@ from django.db.models import Count, Min
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
 from payments.models import Delivery, DeliveryAttempt, Payment
-from payments.services.delivery import due_q
+from payments.queries import due_q
 
 
 def payment_for_biller(*, biller: Biller, payment_guid: uuid.UUID) -> Payment:

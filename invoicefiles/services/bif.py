@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from billers.models import MappingRule, RecordType
-from invoicefiles.services.staging import KIND, STAGE_COLUMN, TABLE
+from invoicefiles.services.columns import KIND, STAGE_COLUMN, TABLE
 from partners.mapping import DATE, IC_FIELDS, TEXT, YESNO
 
 _UNSAFE = {c: " " for c in [*range(0, 32), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]}

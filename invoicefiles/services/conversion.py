@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from billers.models import MappingRule, PartnerFormat
-from partners.mapping import _VARIES, DATE, INT, MONEY, TEXT, YESNO, ValueProblem
+from invoicefiles.services.columns import STAGE_COLUMN
+from partners.mapping import DATE, INT, MONEY, TEXT, YESNO, ValueProblem
+from partners.sentinels import VARIES
 
 # What str.strip() strips besides the space: the other characters for which
 # str.isspace() holds. A row holding one of them anywhere is left to the engine,
@@ -200,8 +202,6 @@ def conversion_sql(
     *, mapper, positions: dict[str, int], width: int, type_ids, vendor: str, raw: str, stage: str
 ) -> Conversion | None:
     """The INSERT ... SELECT of the rows the SQL can convert, or None (see the module)."""
-    from invoicefiles.services.staging import STAGE_COLUMN  # staging imports this module
-
     sql = Dialect(vendor)
     try:
         return _conversion(mapper, positions, width, type_ids, sql, raw, stage, STAGE_COLUMN)
@@ -219,7 +219,7 @@ def _conversion(mapper, positions, width, type_ids, sql, raw, stage, stage_colum
         column = stage_column[(step.target, step.model_field)]
         if column in values:
             raise Unsupported("two rows fill one field")
-        if step.fixed is not _VARIES:
+        if step.fixed is not VARIES:
             value = step.fixed
         elif step.rule in _RECORD_INDEPENDENT:
             value = _record_independent(step)

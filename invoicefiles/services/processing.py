@@ -31,6 +31,13 @@ from billers.models import Customer, Invoice, InvoiceType, MappingRule, RefreshS
 from billers.selectors import biller_setting_values
 from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
 from invoicefiles.services.bif import bif_write
+from invoicefiles.services.columns import (
+    CUSTOMER_COLUMNS,
+    INVOICE_COLUMNS,
+    RAW,
+    STAGE_COLUMN,
+    TABLE,
+)
 from invoicefiles.services.conversion import conversion_sql
 from invoicefiles.services.reading import (
     InvoiceFileRejected,
@@ -38,15 +45,7 @@ from invoicefiles.services.reading import (
     plain_offset,
     read_rows,
 )
-from invoicefiles.services.staging import (
-    CUSTOMER_COLUMNS,
-    INVOICE_COLUMNS,
-    RAW,
-    STAGE_COLUMN,
-    TABLE,
-    UNREADABLE,
-    Stage,
-)
+from invoicefiles.services.staging import UNREADABLE, Stage
 from partners.selectors import biller_mapper
 
 logger = logging.getLogger(__name__)

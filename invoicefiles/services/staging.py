@@ -27,20 +27,14 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from invoicefiles.services import conversion
-from partners.mapping import DATE, IC_FIELDS, INT, MONEY, TEXT, YESNO
-
-TABLE = "ici_invoice_file_stage"
-RAW = "ici_invoice_file_raw"
-
-# (stage column, target, model field, kind), in a fixed order.
-COLUMNS: list[tuple[str, str, str, str]] = [
-    (f"{'i' if target == 'invoice' else 'c'}_{model_field}", target, model_field, kind)
-    for target, model_field, kind in IC_FIELDS.values()
-]
-STAGE_COLUMN = {(target, field): column for column, target, field, _ in COLUMNS}
-KIND = {column: kind for column, _, _, kind in COLUMNS}
-INVOICE_COLUMNS = [(c, f, k) for c, t, f, k in COLUMNS if t == "invoice"]
-CUSTOMER_COLUMNS = [(c, f, k) for c, t, f, k in COLUMNS if t == "customer"]
+from invoicefiles.services.columns import (
+    COLUMNS,
+    CUSTOMER_COLUMNS,
+    INVOICE_COLUMNS,
+    RAW,
+    TABLE,
+)
+from partners.mapping import DATE, INT, MONEY, TEXT, YESNO
 
 _PG_TYPES = {TEXT: "text", MONEY: "numeric(14,2)", DATE: "date", INT: "bigint", YESNO: "boolean"}
 _SQLITE_TYPES = {TEXT: "TEXT", MONEY: "TEXT", DATE: "TEXT", INT: "INTEGER", YESNO: "INTEGER"}

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from partners.sandbox.server import Call, Reply
+    from partners.sandbox.wire import Call, Reply
 
 NAME = "imt"
 DISPLAY_NAME = "IMT"

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from partners.sandbox import citizenserve, imt
 from partners.sandbox.ledger import Ledger
+from partners.sandbox.wire import HANG_UP, SERVICE_UNAVAILABLE, Call, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -58,46 +59,6 @@ class Faults:
                 raise ValueError(f"{name} must be a number between 0 and 1")
         if not isinstance(self.auth_fail, bool):
             raise ValueError("auth_fail must be true or false")
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    close_connection: bool = False
-    # Close the connection without answering at all (the timeout fault).
-    hang_up: bool = False
-    # Run once the answer is sent (the control API's `down`).
-    after: Callable[[], None] | None = None
-
-    @classmethod
-    def json(cls, status: int, payload: Any, **kwargs: Any) -> Reply:
-        return cls(status, json.dumps(payload).encode(), "application/json", **kwargs)
-
-
-HANG_UP = Reply(0, hang_up=True, close_connection=True)
-SERVICE_UNAVAILABLE = Reply(503, b"<html>Service Unavailable</html>", "text/html")
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request to a partner endpoint, as its handler sees it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Message
-    body: bytes
-    params: dict[str, str]
-    ledger: Ledger
-    credential: str = field(repr=False)
-
-    def json(self, status: int, payload: Any) -> Reply:
-        return Reply.json(status, payload)
-
-    def reply(self, status: int, body: bytes, content_type: str) -> Reply:
-        return Reply(status, body, content_type)
 
 
 class SandboxServer:

@@ -23,7 +23,7 @@ from partners.connectors.errors import (
     PartnerNotSent,
     PartnerRejected,
 )
-from partners.services.review import PartnerAccess, partner_access
+from partners.services.access import PartnerAccess, partner_access
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.invoicefiles.conftest import HEADER, imt_row
+from tests.support.invoicefiles import HEADER, imt_row
 
 
 def test_a_solutions_engineer_reviews_a_sample_and_sees_the_bad_row(

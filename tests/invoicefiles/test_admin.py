@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from invoicefiles.models import InvoiceFile
 from invoicefiles.services.processing import files_dir
-from tests.invoicefiles.conftest import imt_file, imt_row
+from tests.support.invoicefiles import imt_file, imt_row
 
 
 def change_url(invoice_file):

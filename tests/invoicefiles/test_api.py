@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from billers.models import Invoice
 from billers.services.api_clients import api_client_create
-from tests.invoicefiles.conftest import imt_file, imt_row
+from tests.support.invoicefiles import imt_file, imt_row
 
 URL = "/api/v1/billers/1367/invoice-files"
 

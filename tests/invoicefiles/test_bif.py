@@ -1,4 +1,4 @@
-from tests.invoicefiles.conftest import imt_file, imt_row
+from tests.support.invoicefiles import imt_file, imt_row
 
 
 def bif_lines(f):

@@ -17,7 +17,7 @@ from invoicefiles.services.processing import _columns, files_dir, invoice_file_p
 from invoicefiles.services.staging import RAW, TABLE
 from invoicefiles.services.uploads import invoice_file_receive
 from partners.selectors import biller_mapper
-from tests.invoicefiles.conftest import HEADER, imt_file, imt_row
+from tests.support.invoicefiles import HEADER, imt_file, imt_row
 
 # Each row has at most one value out of the ordinary, so that the SQL's choice for
 # that value decides where the row goes.

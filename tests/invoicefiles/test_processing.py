@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 
 from billers.models import Customer, Invoice, RefreshSource
-from tests.invoicefiles.conftest import HEADER, imt_file, imt_row
+from tests.support.invoicefiles import HEADER, imt_file, imt_row
 
 
 def errors_of(invoice_file):

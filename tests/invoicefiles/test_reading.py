@@ -3,7 +3,7 @@
 import codecs
 
 from billers.models import Invoice
-from tests.invoicefiles.conftest import HEADER, imt_file, imt_row
+from tests.support.invoicefiles import HEADER, imt_file, imt_row
 
 
 def test_utf8_with_a_bom_and_crlf_line_ends(upload):

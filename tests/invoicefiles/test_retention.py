@@ -11,7 +11,7 @@ from invoicefiles.models import InvoiceFile
 from invoicefiles.services.processing import files_dir
 from invoicefiles.services.retention import invoice_files_prune
 from invoicefiles.tasks import sweep_task
-from tests.invoicefiles.conftest import imt_file, imt_row
+from tests.support.invoicefiles import imt_file, imt_row
 
 URL = "/api/v1/billers/1367/invoice-files"
 

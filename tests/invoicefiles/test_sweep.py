@@ -14,7 +14,7 @@ from billers.models import Invoice
 from invoicefiles.models import InvoiceFile
 from invoicefiles.services import processing
 from invoicefiles.services.uploads import invoice_files_sweep
-from tests.invoicefiles.conftest import imt_file, imt_row
+from tests.support.invoicefiles import imt_file, imt_row
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from partners.connectors.base import ConnectorConfig, PaymentMethod, PaymentRequ
 from partners.connectors.citizenserve import CitizenServeConnector
 from partners.connectors.errors import Outcome, PartnerAuthError, PartnerNotFound
 from partners.connectors.imt import ImtConnector
-from tests.partners.conftest import CITIZENSERVE_KEY, IMT_INTEGRATOR_ID
+from tests.support.partners import CITIZENSERVE_KEY, IMT_INTEGRATOR_ID
 
 
 def citizenserve(sandbox, key=CITIZENSERVE_KEY):

@@ -10,13 +10,14 @@ from partners.models import PartnerCall
 from partners.services import retention
 from partners.tasks import prune_task
 from tests.billers.factories import BillerFactory
+from tests.partners.factories import PartnerCallFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def calls(biller, *, days_ago, count=1):
     made = [
-        PartnerCall.objects.create(
+        PartnerCallFactory(
             biller=biller,
             partner="IMT",
             operation="lookup",

@@ -261,7 +261,7 @@ def test_concurrent_lookups_of_one_invoice_make_one_partner_call(
 ):
     from billers.services.presets import biller_preset_load
     from partners.services.sandboxes import biller_point_at_sandbox
-    from tests.partners.conftest import CITIZENSERVE_KEY
+    from tests.support.partners import CITIZENSERVE_KEY
 
     peoria = biller_preset_load(name="peoria", environ={}).biller
     biller_point_at_sandbox(

@@ -23,6 +23,7 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 
 from billers.models import Customer, Invoice, RefreshSource
+from icintegrations.testing.qcluster import ROOT, QCluster
 from payments.models import (
     OPEN_STATUSES,
     CircuitBreaker,
@@ -32,7 +33,6 @@ from payments.models import (
     PaymentStatus,
 )
 from payments.services.delivery import deliveries_sweep
-from tests.payments.qcluster import ROOT, QCluster
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from invoicefiles.models import InvoiceFile
 from payments.models import DeliveryStatus
 from tests.billers.factories import BillerFactory
+from tests.invoicefiles.factories import InvoiceFileFactory
 from tests.payments.factories import DeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,7 @@ def test_deliveries_due_long_ago_say_the_cluster_stalled():
 
 def test_an_invoice_file_waiting_past_its_time_counts(settings):
     biller = BillerFactory()
-    stuck = InvoiceFile.objects.create(biller=biller, sha256="a" * 64, size=1, path="x.txt")
+    stuck = InvoiceFileFactory(biller=biller, sha256="a" * 64, size=1, path="x.txt")
     late = settings.ICI_INVOICE_FILE_REQUEUE_SECONDS + 601
     InvoiceFile.objects.filter(pk=stuck.pk).update(created_at=ago(seconds=late))
 

@@ -20,7 +20,7 @@ from payments.models import (
     PaymentStatus,
 )
 from payments.services.delivery import backoff_seconds, deliveries_sweep, delivery_run
-from tests.payments.conftest import hub_invoice, pay, payment_of, pump
+from tests.support.payments import hub_invoice, pay, payment_of, pump
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_an_imt_payment_is_posted_once_to_imt_in_its_wire_format(api, imt, imt_s
 
 
 def test_every_call_is_an_attempt_row_with_secrets_redacted(api, peoria, citizenserve_sandbox):
-    from tests.partners.conftest import CITIZENSERVE_KEY
+    from tests.support.partners import CITIZENSERVE_KEY
 
     invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-900002", balance="10.00")
     response = pay(api, invoice)

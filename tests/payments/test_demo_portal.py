@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from payments.models import Payment, PaymentStatus, ReversalStatus
-from tests.payments.conftest import hub_invoice, pump
+from tests.support.payments import hub_invoice, pump
 
 
 def test_demo_portal_gives_a_clerk_a_month_of_delivered_payments(

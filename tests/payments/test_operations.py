@@ -11,6 +11,7 @@ from partners.models import PartnerCall
 from payments.models import CircuitBreaker, DeliveryStatus
 from payments.selectors_operations import operations_summary, percentile
 from tests.billers.factories import BillerFactory
+from tests.partners.factories import PartnerCallFactory
 from tests.payments.factories import DeliveryAttemptFactory, DeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ URL = "/admin/operations/"
 
 
 def _call(biller, duration, outcome="success", *, age=datetime.timedelta(minutes=5)):
-    call = PartnerCall.objects.create(
+    call = PartnerCallFactory(
         biller=biller, partner=biller.partner, operation="invoice_refresh",
         invoice_number="INV1", outcome=outcome, duration_ms=duration,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from django.utils import timezone
 from billers.models import BifCustomization
 from billers.services.api_clients import api_client_create
 from payments.models import Delivery, Payment, PaymentMethod
-from tests.payments.conftest import hub_invoice, pay, payment_body
+from tests.support.payments import hub_invoice, pay, payment_body
 
 pytestmark = pytest.mark.django_db
 

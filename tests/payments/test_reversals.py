@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from payments.models import Payment, PaymentStatus, Reversal, ReversalStatus
-from tests.payments.conftest import hub_invoice, pay, pump
+from tests.support.payments import hub_invoice, pay, pump
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,6 @@ import pytest
 
 from tests.billers.factories import BillerFactory, PortalUserFactory
 
-PASSWORD = "portal-pass-123"
-
 
 @pytest.fixture
 def biller(db):

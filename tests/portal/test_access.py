@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from billers.models import BillerMembership
 from tests.billers.factories import BillerFactory, PortalUserFactory
-from tests.portal.conftest import PASSWORD
+from tests.support.portal import PASSWORD
 
 
 @pytest.fixture(autouse=True)

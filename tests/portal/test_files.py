@@ -185,7 +185,7 @@ def test_a_file_sent_through_the_api_shows_as_the_api_reports_it(
     client, presets, django_capture_on_commit_callbacks
 ):
     from invoicefiles.services.uploads import invoice_file_receive
-    from tests.invoicefiles.conftest import imt_file, imt_row
+    from tests.support.invoicefiles import imt_file, imt_row
 
     imt = presets["imt"]
     client.force_login(PortalUserFactory(billers=[imt]))

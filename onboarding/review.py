@@ -24,12 +24,11 @@ from pathlib import Path
 from django.db import DatabaseError
 
 from billers.models import Biller, FieldMapping, Invoice, MappingRule, RecordType
-from billers.selectors import biller_secret_values, biller_setting_values
 from invoicefiles.services.bif import bif_write
 from invoicefiles.services.processing import column_key
 from invoicefiles.services.reading import PipeDialect
 from invoicefiles.services.staging import Stage
-from partners.connectors.base import Connector, ConnectorConfig
+from partners.connectors.base import Connector
 from partners.connectors.errors import (
     Outcome,
     PartnerAuthError,
@@ -40,10 +39,10 @@ from partners.connectors.errors import (
     PartnerRejected,
     PartnerTimeout,
 )
-from partners.connectors.http import REDACTED, Exchange, Redactor, without_nul
-from partners.connectors.registry import connector_build
+from partners.connectors.http import without_nul
 from partners.mapping import MappedRecord, MappingError
 from partners.selectors import biller_mapper
+from partners.services.access import partner_access
 
 logger = logging.getLogger(__name__)
 
@@ -54,46 +53,6 @@ RECORD_TYPES = [
     RecordType.CUSTOMER_RECORD,
     RecordType.INVOICE_DETAIL,
 ]
-
-
-# -- what a Solutions Engineer's page needs of a biller's partner ----------------------
-
-
-@dataclass(frozen=True)
-class PartnerAccess:
-    """A biller's connector, built from its settings as they are now (no cache),
-    and a redactor of every secret setting the biller has."""
-
-    connector: Connector
-    settings: dict[int, str]
-    secret_ids: frozenset[int]
-    redactor: Redactor
-
-    @property
-    def shown_settings(self) -> dict[int, str]:
-        """The settings with every secret replaced: what a mapping rule may show."""
-        return {
-            setting_id: REDACTED if setting_id in self.secret_ids else value
-            for setting_id, value in self.settings.items()
-        }
-
-    def redacted_exchange(self, exchange: Exchange | None) -> dict | None:
-        return None if exchange is None else self.redactor.data(exchange.as_dict())
-
-
-def partner_access(*, biller: Biller) -> PartnerAccess:
-    """LookupError when no connector serves the biller's partner."""
-    settings = biller_setting_values(biller=biller)
-    secrets = biller_secret_values(biller=biller)
-    config = ConnectorConfig(
-        bid=biller.bid, partner=biller.partner, environment=biller.environment, settings=settings
-    )
-    return PartnerAccess(
-        connector=connector_build(config),
-        settings=settings,
-        secret_ids=frozenset(secrets),
-        redactor=Redactor(secrets.values()),
-    )
 
 
 def partner_error_text(error: PartnerError, invoice_number: str) -> str:

@@ -1,0 +1,2 @@
+"""Harnesses shared by the tests and the benchmarks (never imported by the
+running hub)."""

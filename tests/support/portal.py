@@ -1,0 +1,3 @@
+"""The portal users' password (tests.billers.factories.PortalUserFactory's)."""
+
+PASSWORD = "portal-pass-123"
