@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from icintegrations.errors import ErrorCode
 from partners.connectors.base import PostResult
 from partners.connectors.errors import Outcome
 from payments.models import OPEN_STATUSES, AttemptKind, Delivery, DeliveryAttempt, DeliveryStatus
@@ -192,7 +193,7 @@ def _recover(delivery: Delivery, now: datetime.datetime) -> RunResult | None:
     if running:
         DeliveryAttempt.objects.filter(pk=last.pk).update(
             outcome=Outcome.UNKNOWN,
-            error_code="worker_lost",
+            error_code=ErrorCode.WORKER_LOST,
             message="The worker stopped before the call ended (lease expired).",
         )
     if delivery.status == DeliveryStatus.RECONCILING:

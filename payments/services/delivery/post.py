@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billers.models import RefreshSource
+from icintegrations.errors import ErrorCode
 from partners.connectors.base import Connector, PaymentRequest, PostResult, ReversalRequest
 from partners.connectors.errors import NotSupported, Outcome, PartnerError
 from partners.connectors.registry import connector_build
@@ -206,7 +207,9 @@ def _post_reversal(lease: Lease, connector: Connector) -> RunResult:
             )
         )
     except NotSupported as e:
-        result = PostResult(Outcome.REJECTED, None, message=str(e), error_code="not_supported")
+        result = PostResult(
+            Outcome.REJECTED, None, message=str(e), error_code=ErrorCode.NOT_SUPPORTED
+        )
     attempt_finish(attempt, result)
     breaker_record(state=lease.breaker, outcome=result.outcome, error_code=result.error_code)
     return post_result_apply(delivery, lease, result, now=timezone.now(), snapshot=None)
