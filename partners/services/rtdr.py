@@ -104,7 +104,7 @@ def invoice_lookup(
         raise invoice_not_found(invoice_number)
 
     code, refreshed = _refresh_once(biller, connector, invoice_number, invoice)
-    if code == "":
+    if not code:  # "" is success
         refreshed = refreshed or invoice_for_lookup(biller=biller, invoice_number=invoice_number)
         if refreshed is not None:
             return _served(biller, refreshed, zip_code, stale=False)
