@@ -185,7 +185,7 @@ ICI_PARTNER_READ_TIMEOUT = env.float("ICI_PARTNER_READ_TIMEOUT", default=10.0)
 # django-q2 schedule deletes older ones. 0 keeps them. Payment posts are not these.
 ICI_PARTNER_CALL_KEEP_DAYS = env.int("ICI_PARTNER_CALL_KEEP_DAYS", default=90)
 
-# The Data Pump (payments/services/delivery.py). A post that did not reach the
+# The Data Pump (payments/services/delivery/). A post that did not reach the
 # partner is retried after BACKOFF_BASE * 2**n seconds (with jitter, at most
 # BACKOFF_CAP) up to MAX_ATTEMPTS posts, then dead-lettered. A post whose outcome
 # is unknown is reconciled: the invoice is read back RECONCILE_DELAY seconds

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
-from icintegrations.errors import ApplicationError
+from icintegrations.errors import ApplicationError, ErrorCode
 from partners.selectors import biller_for_client
 from partners.services.rtdr import bill_pdf_fetch, invoice_lookup
 
@@ -26,10 +26,13 @@ def _checked(invoice_number: str, zip_code: str | None) -> tuple[str, str | None
     """Refuse what cannot be an invoice number or a ZIP before any partner call."""
     if not invoice_number.strip() or len(invoice_number) > 100 or not invoice_number.isprintable():
         raise ApplicationError(
-            "An invoice number is 1 to 100 printable characters.", code="invalid_invoice_number"
+            "An invoice number is 1 to 100 printable characters.",
+            code=ErrorCode.INVALID_INVOICE_NUMBER,
         )
     if zip_code is not None and (len(zip_code) > 20 or not zip_code.isprintable()):
-        raise ApplicationError("A ZIP is at most 20 printable characters.", code="invalid_zip")
+        raise ApplicationError(
+            "A ZIP is at most 20 printable characters.", code=ErrorCode.INVALID_ZIP
+        )
     return invoice_number, zip_code
 
 

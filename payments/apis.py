@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
-from icintegrations.errors import NotFoundError
+from icintegrations.errors import ErrorCode, NotFoundError
 from partners.apis import ErrorSerializer
 from partners.selectors import biller_for_client
 from payments.models import Payment, PaymentStatus, ReversalKind
@@ -119,7 +119,7 @@ def _payment_of(request, bid: int, guid: str) -> Payment:
     try:
         payment_guid = uuid.UUID(guid)
     except ValueError:
-        raise NotFoundError(f"No payment {guid}.", code="payment_not_found") from None
+        raise NotFoundError(f"No payment {guid}.", code=ErrorCode.PAYMENT_NOT_FOUND) from None
     return payment_for_biller(biller=biller, payment_guid=payment_guid)
 
 

@@ -8,6 +8,8 @@ back: it may have been applied). Anything not listed here is not retryable.
 
 from enum import StrEnum
 
+from icintegrations.errors import ErrorCode
+
 
 class Outcome(StrEnum):
     SUCCESS = "success"
@@ -20,7 +22,7 @@ class PartnerError(Exception):
     """A partner call that did not succeed. `exchange` is the redacted record."""
 
     outcome: Outcome = Outcome.UNKNOWN
-    code = "partner_error"
+    code: ErrorCode = ErrorCode.PARTNER_ERROR
 
     def __init__(self, message: str, *, exchange=None, status_code: int | None = None):
         super().__init__(message)
@@ -41,45 +43,45 @@ class PartnerNotSent(PartnerError):
     """Connection refused, DNS failure, connect timeout: the partner saw nothing."""
 
     outcome = Outcome.NOT_SENT
-    code = "partner_unavailable"
+    code = ErrorCode.PARTNER_UNAVAILABLE
 
 
 class PartnerUnknown(PartnerError):
     """Sent, and no usable answer: a 5xx, a reset connection, a malformed body."""
 
     outcome = Outcome.UNKNOWN
-    code = "partner_unavailable"
+    code = ErrorCode.PARTNER_UNAVAILABLE
 
 
 class PartnerTimeout(PartnerUnknown):
     """Sent, and no answer within the read timeout."""
 
-    code = "partner_timeout"
+    code = ErrorCode.PARTNER_TIMEOUT
 
 
 class PartnerBadResponse(PartnerUnknown):
     """An answer the connector cannot read (not JSON, wrong shape)."""
 
-    code = "partner_bad_response"
+    code = ErrorCode.PARTNER_BAD_RESPONSE
 
 
 class PartnerRejected(PartnerError):
     """The partner refused the request (4xx, or a failure status in its body)."""
 
     outcome = Outcome.REJECTED
-    code = "partner_rejected"
+    code = ErrorCode.PARTNER_REJECTED
 
 
 class PartnerAuthError(PartnerRejected):
     """The partner refused our credentials (401/403): a configuration problem."""
 
-    code = "partner_auth_failed"
+    code = ErrorCode.PARTNER_AUTH_FAILED
 
 
 class PartnerNotFound(PartnerRejected):
     """The partner has no such invoice."""
 
-    code = "partner_not_found"
+    code = ErrorCode.PARTNER_NOT_FOUND
 
 
 class NotSupported(Exception):
@@ -89,7 +91,7 @@ class NotSupported(Exception):
 class PartnerNotConfigured(PartnerNotSent):
     """A setting the call needs is missing: nothing was sent; fix the biller's set-up."""
 
-    code = "partner_not_configured"
+    code = ErrorCode.PARTNER_NOT_CONFIGURED
 
 
 def status_error(status: int, *, not_found: bool = False) -> type[PartnerError] | None:

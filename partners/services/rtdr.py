@@ -21,20 +21,9 @@ from django.utils import timezone
 
 from billers.catalog import SettingId
 from billers.models import Biller, Customer, Invoice, InvoiceType, RefreshSource
-from icintegrations.errors import (
-    NotFoundError,
-    PartnerFailedError,
-    PartnerTimeoutError,
-    PartnerUnavailableError,
-)
+from icintegrations.errors import ErrorCode, NotFoundError, partner_error
 from partners.connectors.base import BalanceUpdate, BillDocument, Connector, PartnerRecord
-from partners.connectors.errors import (
-    NotSupported,
-    Outcome,
-    PartnerAuthError,
-    PartnerError,
-    PartnerNotFound,
-)
+from partners.connectors.errors import NotSupported, Outcome, PartnerError, PartnerNotFound
 from partners.connectors.http import Exchange
 from partners.connectors.registry import connector_build
 from partners.mapping import MappedRecord
@@ -51,9 +40,8 @@ logger = logging.getLogger("partners.rtdr")
 FRESH_FOR = datetime.timedelta(hours=6)
 FLIGHT_LEASE = datetime.timedelta(seconds=30)  # longer than a partner call can take
 FLIGHT_POLL_SECONDS = 0.02
-
-NOT_FOUND = "invoice_not_found"
-BAD_RECORD = "partner_bad_record"
+# The partner errors a bill PDF tells apart; any other is partner_unavailable.
+BILL_PDF_ERRORS = (ErrorCode.PARTNER_AUTH_FAILED, ErrorCode.PARTNER_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -64,7 +52,9 @@ class LookupResult:
 
 def invoice_not_found(invoice_number: str) -> NotFoundError:
     # One answer for "no such invoice" and "wrong second factor".
-    return NotFoundError(f"No invoice {invoice_number} for this biller.", code=NOT_FOUND)
+    return NotFoundError(
+        f"No invoice {invoice_number} for this biller.", code=ErrorCode.INVOICE_NOT_FOUND
+    )
 
 
 def _zip_matches(stored: str, given: str | None) -> bool:
@@ -114,24 +104,18 @@ def invoice_lookup(
         raise invoice_not_found(invoice_number)
 
     code, refreshed = _refresh_once(biller, connector, invoice_number, invoice)
-    if code == "":
+    if not code:  # "" is success
         refreshed = refreshed or invoice_for_lookup(biller=biller, invoice_number=invoice_number)
         if refreshed is not None:
             return _served(biller, refreshed, zip_code, stale=False)
-        code = NOT_FOUND
-    if code == NOT_FOUND:
+        code = ErrorCode.INVOICE_NOT_FOUND
+    if code == ErrorCode.INVOICE_NOT_FOUND:
         raise invoice_not_found(invoice_number)
-    if code == PartnerAuthError.code:
-        raise PartnerFailedError(
-            "The partner refused the hub's credentials for this biller.", code=code
-        )
+    if code == ErrorCode.PARTNER_AUTH_FAILED:  # a configuration problem: never served stale
+        raise partner_error(code)
     if invoice is not None:
         return _served(biller, invoice, zip_code, stale=True)
-    if code == "partner_timeout":
-        raise PartnerTimeoutError("The partner did not answer in time.", code=code)
-    if code in ("partner_rejected", BAD_RECORD, "partner_bad_response"):
-        raise PartnerFailedError("The partner's answer could not be used.", code=code)
-    raise PartnerUnavailableError("The partner cannot be reached.", code="partner_unavailable")
+    raise partner_error(code)
 
 
 # --- one partner call per invoice at a time ----------------------------------
@@ -193,7 +177,7 @@ def _refresh_once(
             return code, None
         token = _flight_acquire(biller, invoice_number)
         if token is None:
-            return "partner_timeout", None
+            return ErrorCode.PARTNER_TIMEOUT, None
         existing = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
     try:
         return _refresh(
@@ -204,7 +188,7 @@ def _refresh_once(
             finish=lambda code: _flight_release(biller, invoice_number, token, code),
         )
     except Exception:
-        _flight_release(biller, invoice_number, token, "partner_unavailable")
+        _flight_release(biller, invoice_number, token, ErrorCode.PARTNER_UNAVAILABLE)
         raise
 
 
@@ -234,7 +218,7 @@ def partner_call_record(
         duration_ms=exchange.duration_ms if exchange else None,
         exchange=exchange.as_dict() if exchange else None,
     )
-    if error_code == PartnerAuthError.code:
+    if error_code == ErrorCode.PARTNER_AUTH_FAILED:
         logger.error(
             "RTDR: %s refused the credentials of biller %s on %s (see Partner calls in the "
             "admin)",
@@ -260,7 +244,7 @@ def _refresh(
     try:
         record = connector.fetch_invoice(invoice_number)
     except PartnerError as e:
-        code = NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
+        code = ErrorCode.INVOICE_NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
         with transaction.atomic():
             partner_call_record(
                 **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
@@ -285,10 +269,10 @@ def _refresh(
         with transaction.atomic():
             partner_call_record(
                 **record_call, outcome=Outcome.SUCCESS, exchange=record.exchange,
-                error_code=BAD_RECORD, message=problems,
+                error_code=ErrorCode.PARTNER_BAD_RECORD, message=problems,
             )  # fmt: skip
-            finish(BAD_RECORD)
-        return BAD_RECORD, None
+            finish(ErrorCode.PARTNER_BAD_RECORD)
+        return ErrorCode.PARTNER_BAD_RECORD, None
 
     refreshed = None
     if existing is None:
@@ -388,24 +372,16 @@ def bill_pdf_fetch(
         document = connector.fetch_bill_pdf(invoice_number)
     except NotSupported:
         raise NotFoundError(
-            "This biller's partner presents no bill PDF.", code="bill_not_available"
+            "This biller's partner presents no bill PDF.", code=ErrorCode.BILL_NOT_AVAILABLE
         ) from None
     except PartnerError as e:
-        code = NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
+        code = ErrorCode.INVOICE_NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
         partner_call_record(
             **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
             message=e.message,
         )  # fmt: skip
-        if code == NOT_FOUND:
+        if code == ErrorCode.INVOICE_NOT_FOUND:
             raise NotFoundError("The partner has no bill for this invoice.", code=code) from None
-        if isinstance(e, PartnerAuthError):
-            raise PartnerFailedError(
-                "The partner refused the hub's credentials for this biller.", code=code
-            ) from None
-        if code == "partner_timeout":
-            raise PartnerTimeoutError("The partner did not answer in time.", code=code) from None
-        raise PartnerUnavailableError(
-            "The partner cannot be reached.", code="partner_unavailable"
-        ) from None
+        raise partner_error(code, told_apart=BILL_PDF_ERRORS) from None
     partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=document.exchange)
     return document

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from partners.connectors.errors import Outcome, PartnerNotConfigured
+from icintegrations.errors import ErrorCode
+from partners.connectors.errors import Outcome
 from payments.models import CircuitBreaker
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def breaker_record(*, state: BreakerState, outcome: str, error_code: str = "", m
                 failures=0, opened_count=0, open_until=None, updated_at=timezone.now()
             )
         return
-    if error_code == PartnerNotConfigured.code:
+    if error_code == ErrorCode.PARTNER_NOT_CONFIGURED:
         return
     now = timezone.now()
     threshold = settings.ICI_PUMP_BREAKER_THRESHOLD

@@ -5,6 +5,7 @@ review item by marking it posted or by posting it again."""
 from django.db import transaction
 from django.utils import timezone
 
+from icintegrations.errors import ErrorCode
 from payments.models import (
     Delivery,
     DeliveryKind,
@@ -31,15 +32,15 @@ def delivery_resolve(
     """Apply one operator action; PaymentRefused (with a code) if it does not fit."""
     reason = reason.strip()
     if not reason:
-        raise PaymentRefused("A reason is required.", code="reason_required")
+        raise PaymentRefused("A reason is required.", code=ErrorCode.REASON_REQUIRED)
     allowed = ALLOWED_FROM.get(action)
     if allowed is None:
-        raise PaymentRefused(f"Unknown action {action!r}.", code="unknown_action")
+        raise PaymentRefused(f"Unknown action {action!r}.", code=ErrorCode.UNKNOWN_ACTION)
     if delivery.status not in allowed:
         raise PaymentRefused(
             f"{OperatorAction.Action(action).label} applies to a delivery in "
             f"{', '.join(allowed)}, not {delivery.status}.",
-            code="wrong_delivery_status",
+            code=ErrorCode.WRONG_DELIVERY_STATUS,
         )
     posting = action in (OperatorAction.Action.REPLAY, OperatorAction.Action.REPOST)
     if (
@@ -49,7 +50,7 @@ def delivery_resolve(
     ):
         raise PaymentRefused(
             "The payment was voided or returned since; it is not posted again.",
-            code="payment_reversed",
+            code=ErrorCode.PAYMENT_REVERSED,
         )
     now = timezone.now()
     with transaction.atomic():
@@ -68,7 +69,9 @@ def delivery_resolve(
             )  # fmt: skip
             payment_status = PaymentStatus.POSTED
         if not changed:
-            raise PaymentRefused("The delivery changed meanwhile; look again.", code="conflict")
+            raise PaymentRefused(
+                "The delivery changed meanwhile; look again.", code=ErrorCode.CONFLICT
+            )
         if delivery.kind == DeliveryKind.PAYMENT:
             changes = {"status": payment_status, "updated_at": now}
             if receipt_number:
@@ -82,7 +85,7 @@ def delivery_resolve(
             if not rows.exclude(status=ReversalStatus.APPLIED).update(status=reversal_status):
                 raise PaymentRefused(
                     "The biller applied this reversal in its own system already.",
-                    code="reversal_applied",
+                    code=ErrorCode.REVERSAL_APPLIED,
                 )
         OperatorAction.objects.create(
             delivery=delivery, action=action, reason=reason[:500],

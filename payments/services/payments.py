@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billers.catalog import SettingId
 from billers.models import BifCustomization, Biller, Invoice
-from icintegrations.errors import ApplicationError
+from icintegrations.errors import ApplicationError, ErrorCode
 from partners.selectors import connector_config
 from payments.models import Delivery, DeliveryKind, Payment, PaymentMethod
 from payments.services.delivery import delivery_enqueue
@@ -121,7 +121,7 @@ def _existing(payment_guid: uuid.UUID, fingerprint: str) -> Payment | None:
     if payment is not None and payment.request_fingerprint != fingerprint:
         raise PaymentConflict(
             f"Payment {payment_guid} was accepted with a different request.",
-            code="payment_guid_conflict",
+            code=ErrorCode.PAYMENT_GUID_CONFLICT,
         )
     return payment
 
@@ -136,16 +136,16 @@ def payment_method_of(*, biller: Biller, payment_source: str) -> str:
     raise PaymentRefused(
         f"Biller {biller.bid} does not take payments from source {payment_source!r} "
         f"(its settings {SettingId.PAYMENTS_CC_CODES} and {SettingId.PAYMENTS_ACH_CODES}).",
-        code="payment_source_not_accepted",
+        code=ErrorCode.PAYMENT_SOURCE_NOT_ACCEPTED,
     )
 
 
 def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoice]:
     """The biller's rules, in order; returns the payment's method and its invoice."""
     if data.amount <= 0:
-        raise PaymentRefused("The amount must be above zero.", code="amount_not_positive")
+        raise PaymentRefused("The amount must be above zero.", code=ErrorCode.AMOUNT_NOT_POSITIVE)
     if data.paid_at > timezone.now() + CLOCK_SKEW:
-        raise PaymentRefused("paid_at is in the future.", code="paid_at_in_future")
+        raise PaymentRefused("paid_at is in the future.", code=ErrorCode.PAID_AT_IN_FUTURE)
     method = payment_method_of(biller=biller, payment_source=data.payment_source)
     invoice = (
         Invoice.objects.select_related("customer")
@@ -155,12 +155,12 @@ def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoi
     if invoice is None:
         raise PaymentRefused(
             f"Biller {biller.bid} has no invoice {data.invoice_number}; look it up first.",
-            code="invoice_not_found",
+            code=ErrorCode.INVOICE_NOT_FOUND,
         )
     if invoice.customer.account_number != data.account_number:
         raise PaymentRefused(
             f"Invoice {data.invoice_number} is not on account {data.account_number}.",
-            code="account_mismatch",
+            code=ErrorCode.ACCOUNT_MISMATCH,
         )
     rules = dict(
         BifCustomization.objects.filter(
@@ -171,7 +171,7 @@ def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoi
     if rules.get("AllowPartialPayments") == "No" and balance is not None and data.amount < balance:
         raise PaymentRefused(
             f"Biller {biller.bid} takes payment in full only: {balance:.2f} is due.",
-            code="partial_payment_not_allowed",
+            code=ErrorCode.PARTIAL_PAYMENT_NOT_ALLOWED,
             extra={"balance_due": f"{balance:.2f}"},
         )
     if rules.get("MinimumAmountDue"):
@@ -181,7 +181,7 @@ def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoi
         if data.amount < minimum:
             raise PaymentRefused(
                 f"Biller {biller.bid} takes at least {minimum:.2f}.",
-                code="below_minimum_amount_due",
+                code=ErrorCode.BELOW_MINIMUM_AMOUNT_DUE,
                 extra={"minimum_amount_due": f"{minimum:.2f}"},
             )
     return method, invoice

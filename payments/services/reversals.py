@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from icintegrations.errors import ApplicationError, NotFoundError
+from icintegrations.errors import ApplicationError, ErrorCode, NotFoundError
 from partners.connectors.registry import connector_class
 from payments.models import (
     Delivery,
@@ -46,7 +46,7 @@ def reversal_record(
     if kind == ReversalKind.ACH_RETURN:
         _ach_return_check(payment, return_code)
     elif return_code:
-        raise PaymentRefused("A void takes no return code.", code="unexpected_return_code")
+        raise PaymentRefused("A void takes no return code.", code=ErrorCode.UNEXPECTED_RETURN_CODE)
     supported = connector_class(payment.biller.partner).supports_reversal
     try:
         with transaction.atomic():
@@ -88,7 +88,7 @@ def _replayed(existing: Reversal, fingerprint: str, payment: Payment) -> Reversa
     if existing.request_fingerprint != fingerprint:
         raise PaymentConflict(
             f"Payment {existing.payment.payment_guid} already has a {existing.get_kind_display()}.",
-            code="already_reversed",
+            code=ErrorCode.ALREADY_REVERSED,
         )
     return existing
 
@@ -120,17 +120,17 @@ def _ach_return_check(payment: Payment, return_code: str) -> None:
     if return_code not in RETURN_CODES:
         raise PaymentRefused(
             f"{return_code or 'An empty code'} is not a NACHA return code (R01, R02, ...).",
-            code="unknown_return_code",
+            code=ErrorCode.UNKNOWN_RETURN_CODE,
         )
     if payment.method != PaymentMethod.BANK:
         raise PaymentRefused(
             "Only a bank (ACH) payment can be returned; void a card payment.",
-            code="not_a_bank_payment",
+            code=ErrorCode.NOT_A_BANK_PAYMENT,
         )
     if timezone.now() - payment.paid_at > ACH_RETURN_WINDOW:
         raise PaymentRefused(
             f"An ACH return is taken up to {ACH_RETURN_WINDOW.days} days after the payment.",
-            code="ach_return_window_passed",
+            code=ErrorCode.ACH_RETURN_WINDOW_PASSED,
         )
 
 
@@ -138,13 +138,14 @@ def reversal_mark_applied(*, reversal: Reversal, user, reason: str) -> Reversal:
     """An operator says the biller applied a reversal in its own system (the admin)."""
     if reversal.status != ReversalStatus.TO_APPLY:
         raise PaymentRefused(
-            "Only a reversal waiting to be applied can be marked applied.", code="not_to_apply"
+            "Only a reversal waiting to be applied can be marked applied.",
+            code=ErrorCode.NOT_TO_APPLY,
         )
     reason = reason.strip()
     if not reason:
-        raise PaymentRefused("Say how it was applied.", code="reason_required")
+        raise PaymentRefused("Say how it was applied.", code=ErrorCode.REASON_REQUIRED)
     if not _mark_applied_once(reversal=reversal, user=user, reason=reason):
-        raise NotFoundError("The reversal changed meanwhile.", code="reversal_changed")
+        raise NotFoundError("The reversal changed meanwhile.", code=ErrorCode.REVERSAL_CHANGED)
     reversal.refresh_from_db()
     return reversal
 
@@ -169,7 +170,8 @@ def reversal_tick_off(*, reversal: Reversal, user, note: str = "") -> TickOff:
     note = note.strip()
     if len(note) > NOTE_MAX:
         raise ApplicationError(
-            f"A note is at most {NOTE_MAX} characters ({len(note)} given).", code="note_too_long"
+            f"A note is at most {NOTE_MAX} characters ({len(note)} given).",
+            code=ErrorCode.NOTE_TOO_LONG,
         )
     applied_now = _mark_applied_once(reversal=reversal, user=user, reason=note or PORTAL_NOTE)
     reversal = Reversal.objects.select_related("payment", "applied_by").get(pk=reversal.pk)
@@ -177,7 +179,7 @@ def reversal_tick_off(*, reversal: Reversal, user, note: str = "") -> TickOff:
         raise ApplicationError(
             f"This {reversal.get_kind_display().lower()} is not waiting to be applied in your "
             f"system: {reversal.get_status_display().lower()}.",
-            code="not_to_apply",
+            code=ErrorCode.NOT_TO_APPLY,
             extra={"status": reversal.status},
         )
     return TickOff(reversal=reversal, applied_now=applied_now)

@@ -384,7 +384,8 @@ def test_only_one_delivery_per_invoice_is_in_flight_as_workers_run_it(
 ):
     """As in a worker: no transaction around the claim, whose conflict with the
     busy invoice must leave the connection usable."""
-    from payments.services.delivery import _post, delivery_claim
+    from payments.services.delivery import delivery_claim
+    from payments.services.delivery import delivery_post as _post
 
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
     invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-900013", balance="100.00")

@@ -164,7 +164,8 @@ def test_a_payment_a_worker_is_sending_is_not_stopped_and_its_void_is_to_apply(
     api, unsent, citizenserve_sandbox
 ):
     from payments.models import Delivery, DeliveryStatus
-    from payments.services.delivery import _post, delivery_claim
+    from payments.services.delivery import delivery_claim
+    from payments.services.delivery import delivery_post as _post
 
     lease = delivery_claim(Delivery.objects.get(payment=unsent).pk)  # a worker has it
     response = void(api, unsent, reason="Card voided")
