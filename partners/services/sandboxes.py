@@ -14,7 +14,7 @@ from partners.selectors import biller_mapper
 from partners.services.rtdr import invoice_create_from_partner
 
 # Settings holding a URL whose host is replaced, and settings holding the credential.
-SANDBOX_SETTINGS = {
+SANDBOX_SETTINGS: dict[str, dict[str, tuple[int, ...]]] = {
     Partner.CITIZENSERVE: {"urls": (8, 11), "credentials": (13,)},
     Partner.IMT: {"urls": (8,), "credentials": (10, 13)},
 }
