@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install browser lint
+.PHONY: demo test install browser lint typecheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,10 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with django-stubs and djangorestframework-stubs (configured in
+# pyproject.toml) over the product packages; an app not created yet is skipped.
+TYPED_APPS := icintegrations billers partners payments invoicefiles portal onboarding
+
+typecheck: install
+	ICI_MODE=test $(BIN)/mypy $(wildcard $(TYPED_APPS))

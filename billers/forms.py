@@ -25,6 +25,7 @@ class BillerSettingForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Django's own clean() returns cleaned_data
         definition = data.get("setting")
         new_secret = data.get("new_secret") or ""
         if definition is None:
@@ -75,6 +76,7 @@ class MappingReviewForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Django's own clean() returns cleaned_data
         sample = (data.get("sample") or "").strip()
         number = (data.get("invoice_number") or "").strip()
         if bool(sample) == bool(number):

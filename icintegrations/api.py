@@ -42,8 +42,11 @@ def exception_handler(exc, context):
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         body = {"code": code, "message": str(detail), "extra": {}}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["extra"] = {"retry_after_seconds": int(exc.wait)}
+        if isinstance(exc, exceptions.Throttled):
+            # djangorestframework-stubs lack Throttled.wait (seconds, or None).
+            wait = exc.wait  # type: ignore[attr-defined]
+            if wait is not None:
+                body["extra"] = {"retry_after_seconds": int(wait)}
     response.data = body
     return response
 

@@ -32,7 +32,8 @@ class ClientWindowThrottle(BaseThrottle):
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope) if scope else None
         if not rate:
             return True
-        limit, duration = parse_rate(rate)
+        # djangorestframework-stubs type the rates as numbers; DRF's are "600/min".
+        limit, duration = parse_rate(rate)  # type: ignore[arg-type]
         user = request.user
         ident = (
             f"c{user.pk}" if getattr(user, "is_authenticated", False) else self.get_ident(request)

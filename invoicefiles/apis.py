@@ -48,7 +48,8 @@ class InvoiceFileOutputSerializer(serializers.Serializer):
     total_amount = serializers.CharField(allow_null=True)
     error = ErrorSerializer(allow_null=True)
     warnings = serializers.ListField(child=serializers.CharField())
-    errors = serializers.ListField(
+    # DRF's metaclass takes declared fields off the class: Serializer.errors stays.
+    errors = serializers.ListField(  # type: ignore[assignment]
         child=serializers.DictField(),
         help_text="Refused rows: line (the header is line 1), field, message; the first 1,000.",
     )

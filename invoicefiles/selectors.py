@@ -1,6 +1,7 @@
 import datetime
 import uuid
 from pathlib import Path
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,13 @@ def invoice_file_get(*, biller: Biller, file_id) -> InvoiceFile:
         ) from None
 
 
-def invoice_file_errors(*, invoice_file: InvoiceFile) -> list[dict]:
+class InvoiceFileErrorRow(TypedDict):
+    line: int
+    field: str
+    message: str
+
+
+def invoice_file_errors(*, invoice_file: InvoiceFile) -> list[InvoiceFileErrorRow]:
     return list(
         InvoiceFileError.objects.filter(invoice_file=invoice_file)
         .order_by("line", "id")

@@ -8,6 +8,7 @@ reason kept as an OperatorAction: replay a dead letter, resolve a review item
 """
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django import forms
@@ -137,6 +138,7 @@ class DeliveryResolveForm(forms.Form):
         super().__init__(*args, **kwargs)
         fitting = delivery_actions(delivery)
         action = self.fields["action"]
+        assert isinstance(action, forms.ChoiceField)  # declared above
         action.choices = [(choice.value, ACTION_CHOICES[choice]) for choice in fitting]
         action.error_messages["invalid_choice"] = (
             f"That action does not fit a delivery in status “{delivery.get_status_display()}”."
@@ -146,6 +148,7 @@ class DeliveryResolveForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's own clean() returns cleaned_data
         if cleaned.get("receipt_number") and cleaned.get("action") != Action.MARK_POSTED:
             self.add_error("receipt_number", "A receipt number goes with mark posted only.")
         return cleaned
@@ -159,7 +162,13 @@ class ReversalApplyForm(forms.Form):
     )
 
 
-class OperatorPagesMixin:
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin  # what the mixin is mixed into
+else:
+    _ModelAdmin = object
+
+
+class OperatorPagesMixin(_ModelAdmin):
     """A page per object where a person acts on it through a service."""
 
     operator_template = "admin/payments/operator_action.html"

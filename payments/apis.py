@@ -181,7 +181,7 @@ class AchReturnInSerializer(serializers.Serializer):
 
 class _ReversalApi(APIView):
     kind = ""
-    input_serializer = VoidInSerializer
+    input_serializer: type[serializers.Serializer] = VoidInSerializer
 
     def post(self, request, bid: int, guid: str):
         payment = _payment_of(request, bid, guid)

@@ -41,7 +41,8 @@ class PrefixSearchIndex(models.Index):
     def create_sql(self, model, schema_editor, using="", **kwargs):
         index = self
         if schema_editor.connection.vendor == "postgresql":
-            index = self.clone()
+            # django-stubs: clone() returns Index; Django returns self.__class__(...).
+            index = self.clone()  # type: ignore[assignment]
             index.expressions = tuple(
                 OpClass(e, name="text_pattern_ops") if isinstance(e, Upper) else e
                 for e in self.expressions

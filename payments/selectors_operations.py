@@ -109,7 +109,7 @@ def _counts(queryset: QuerySet, partner: str) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _percentiles(queryset: QuerySet, partner: str) -> dict[str, tuple[float, float]]:
+def _percentiles(queryset: QuerySet, partner: str) -> dict[str, tuple[float | None, float | None]]:
     """Per partner: (median, p95) of `duration_ms` over the queryset's rows."""
     timed = queryset.filter(duration_ms__isnull=False).order_by()
     if connection.vendor == "postgresql":
@@ -120,7 +120,7 @@ def _percentiles(queryset: QuerySet, partner: str) -> dict[str, tuple[float, flo
         return {row[partner]: (row["median"], row["p95"]) for row in rows}
     # One column, in order, bounded by the window: pick the two percentiles.
     ordered = timed.order_by(partner, "duration_ms").values_list(partner, "duration_ms")
-    result = {}
+    result: dict[str, tuple[float | None, float | None]] = {}
     for name, rows in groupby(ordered.iterator(chunk_size=10_000), key=lambda row: row[0]):
         values = [duration for _, duration in rows]
         result[name] = (percentile(values, 0.5), percentile(values, 0.95))
@@ -169,10 +169,12 @@ def operations_summary(
         .order_by()
     ):
         waiting.setdefault(row["partner"], {})[row["status"]] = row["n"]
-    breakers = {
-        b.partner: OpenBreaker(b.partner, b.open_until, b.failures, b.opened_count, b.last_failure)
-        for b in CircuitBreaker.objects.filter(open_until__gt=until)
-    }
+    breakers: dict[str, OpenBreaker] = {}
+    for b in CircuitBreaker.objects.filter(open_until__gt=until):
+        assert b.open_until is not None  # the filter
+        breakers[b.partner] = OpenBreaker(
+            b.partner, b.open_until, b.failures, b.opened_count, b.last_failure
+        )
     names: Iterable[str] = sorted(
         set(Partner.values) | realtime.keys() | pump.keys() | waiting.keys() | breakers.keys()
     )

@@ -83,7 +83,8 @@ class _MappingIn(serializers.Serializer):
     ic_field = serializers.CharField(max_length=64)
     record_type = serializers.ChoiceField(choices=RecordType.choices)
     in_file = serializers.BooleanField()
-    required = serializers.BooleanField()
+    # DRF's metaclass takes declared fields off the class: Field.required stays.
+    required = serializers.BooleanField()  # type: ignore[assignment]
     partner_field = serializers.CharField(allow_blank=True, max_length=100)
     partner_field_label = serializers.CharField(allow_blank=True, max_length=100)
     partner_format = serializers.ChoiceField(choices=PartnerFormat.choices, allow_blank=True)
@@ -104,7 +105,8 @@ def _unique(items, key, what):
 
 class PresetIn(serializers.Serializer):
     preset = serializers.CharField()
-    source = serializers.CharField()
+    # DRF's metaclass takes declared fields off the class: Field.source stays.
+    source = serializers.CharField()  # type: ignore[assignment]
     notes = serializers.ListField(child=serializers.CharField(), required=False)
     biller = _BillerIn()
     settings = _SettingIn(many=True)
@@ -132,7 +134,7 @@ class PresetIn(serializers.Serializer):
 @dataclass
 class PresetLoadResult:
     name: str
-    biller: Biller
+    biller: Biller | None  # None only while the biller itself is loaded
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -209,7 +211,7 @@ def _full_clean(result: PresetLoadResult, obj: models.Model, label: str) -> None
 
 
 def _upsert(result: PresetLoadResult, model: type[models.Model], lookup: dict, values: dict):
-    obj = model.objects.filter(**lookup).first()
+    obj = model._default_manager.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
         state = "created"

@@ -44,7 +44,7 @@ def _sqlite_safe(value):
 
 def _plan(mapping_rows, record_type: str) -> list[tuple[str, str | None, str]]:
     """Per column: (constant, stage column or None, kind)."""
-    plan = []
+    plan: list[tuple[str, str | None, str]] = []
     for row in sorted(
         (r for r in mapping_rows if r.record_type == record_type), key=lambda r: r.file_spec_id
     ):
@@ -88,9 +88,11 @@ def _records_sql(plans, postgres: bool, end: str) -> str:
     mapping's constants. Making text safe costs a translation per value: the
     stage's `unsafe` (the row's text holds a character outside printable ASCII,
     or a |) keeps it to the rows that need it."""
-    pieces = []  # (template, [(column, kind)]), at most MOST_ARGUMENTS columns each
+    # (template, [(column, kind)]), at most MOST_ARGUMENTS columns each
+    pieces: list[tuple[str, list[tuple[str, str]]]] = []
     for n, plan in enumerate(plans):
-        template, columns = [], []
+        template: list[str] = []
+        columns: list[tuple[str, str]] = []
         for constant, column, kind in plan:
             if column is None:
                 template.append(constant.replace("%", "%%"))

@@ -16,6 +16,7 @@ good row at all) fails the file and changes nothing. A file with some bad rows
 applies its good rows and lists the bad ones.
 """
 
+import datetime
 import logging
 import os
 import re
@@ -77,7 +78,7 @@ class Outcome:
 
 def invoice_file_claim(*, file_id) -> InvoiceFile | None:
     """Take a queued file (or one whose worker died) for processing; None if another has it."""
-    stale = timezone.now() - timezone.timedelta(seconds=settings.ICI_INVOICE_FILE_TASK_TIMEOUT)
+    stale = timezone.now() - datetime.timedelta(seconds=settings.ICI_INVOICE_FILE_TASK_TIMEOUT)
     claimed = InvoiceFile.objects.filter(
         Q(status=InvoiceFileStatus.QUEUED)
         | Q(status=InvoiceFileStatus.PROCESSING, started_at__lt=stale),

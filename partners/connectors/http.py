@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -153,10 +154,11 @@ class PartnerHttpClient:
         stream: bool = False,
     ) -> Response:
         headers = dict(headers or {})
-        prepared = requests.Request(method, url, headers=headers, params=params, data=data)
-        prepared = _session().prepare_request(prepared)
+        request = requests.Request(method, url, headers=headers, params=params, data=data)
+        prepared = _session().prepare_request(request)
+        assert prepared.url is not None  # a prepared request has its URL
         body = data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
-        record = {
+        record: dict[str, Any] = {
             "method": method,
             "url": self.redactor.text(prepared.url),
             "request_headers": self.redactor.headers(headers, self.secret_headers),

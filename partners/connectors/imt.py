@@ -87,6 +87,7 @@ class ImtConnector(Connector):
         if error is None:
             return response
         if stream:
+            assert response.raw is not None  # the client keeps the raw response
             response.raw.close()
         raise error(f"IMT answered {status}", exchange=response.exchange)
 
@@ -154,6 +155,7 @@ class ImtConnector(Connector):
             receipt = client.redactor.text(receipt)  # kept on the payment: see CitizenServe
             return PostResult(Outcome.SUCCESS, exchange, receipt_number=receipt)
         error = status_error(status)
+        assert error is not None  # not a 2xx
         # A 400 says what was wrong with the post: keep it for the person who reads it.
         return PostResult.failed(
             error, exchange, exchange.response_body[:500] or f"IMT answered {status}"
@@ -161,6 +163,7 @@ class ImtConnector(Connector):
 
     def fetch_bill_pdf(self, invoice_number: str) -> BillDocument:
         response = self._get(invoice_number, "pdf", stream=True)
+        assert response.raw is not None  # the client keeps the raw response
         return BillDocument(
             content_type=response.headers.get("Content-Type", "application/pdf"),
             chunks=response.raw.iter_content(chunk_size=64 * 1024),

@@ -144,7 +144,8 @@ def post_payment(call: Call) -> Reply:
             400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
         )
     errors: dict[str, list[str]] = {}
-    fields = {
+    # Checked in this order (the order of the errors answered); echoed back as JSON.
+    fields: dict[str, Any] = {
         "customer": _string(body, "customer", errors),
         "invoice_number": _string(body, "invoice_number", errors),
         "transaction_id": _string(body, "transaction_id", errors),
@@ -275,9 +276,10 @@ def _amount(body: dict[str, Any], errors: dict[str, list[str]]) -> Decimal:
     except InvalidOperation:
         errors["amount"] = ["A valid number is required."]
         return Decimal(0)
+    exponent = amount.as_tuple().exponent  # an int when finite; "n", "N" or "F" otherwise
     if not amount.is_finite():
         errors["amount"] = ["A valid number is required."]
-    elif amount.as_tuple().exponent < -2:
+    elif isinstance(exponent, int) and exponent < -2:
         errors["amount"] = ["Ensure that there are no more than 2 decimal places."]
     elif amount < _CENT:
         errors["amount"] = ["Ensure this value is greater than or equal to 0.01."]

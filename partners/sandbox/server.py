@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from partners.sandbox import citizenserve, imt
@@ -134,7 +134,7 @@ class SandboxServer:
         malformed_rate: float | None = None,
     ) -> Faults:
         """Change the given faults only (None leaves one as it is); ValueError if invalid."""
-        changes = {
+        changes: dict[str, Any] = {
             "latency_ms": latency_ms,
             "error_rate": error_rate,
             "timeout_rate": timeout_rate,
@@ -492,5 +492,5 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

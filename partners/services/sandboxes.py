@@ -15,7 +15,7 @@ from partners.selectors import biller_mapper
 from partners.services.rtdr import invoice_create_from_partner
 
 # Settings holding a URL whose host is replaced, and settings holding the credential.
-SANDBOX_SETTINGS = {
+SANDBOX_SETTINGS: dict[str, dict[str, tuple[SettingId, ...]]] = {
     Partner.CITIZENSERVE: {
         "urls": (SettingId.RTDR_URL, SettingId.PAYMENTS_URL),
         "credentials": (SettingId.PAYMENTS_PASSWORD,),

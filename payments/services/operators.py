@@ -19,7 +19,7 @@ from payments.models import (
 from payments.services.delivery import delivery_enqueue
 from payments.services.payments import PaymentRefused
 
-ALLOWED_FROM = {
+ALLOWED_FROM: dict[str, tuple[DeliveryStatus, ...]] = {
     OperatorAction.Action.REPLAY: (DeliveryStatus.DEAD,),
     OperatorAction.Action.REPOST: (DeliveryStatus.REVIEW,),
     OperatorAction.Action.MARK_POSTED: (DeliveryStatus.REVIEW,),
@@ -81,8 +81,9 @@ def delivery_resolve(
             # A dead reversal was listed for the biller to apply: posting it again
             # takes it off that list, and one the biller applied is not posted again.
             reversal_status = ReversalStatus.PENDING if posting else ReversalStatus.DELIVERED
-            rows = Reversal.objects.filter(pk=delivery.reversal_id)
-            if not rows.exclude(status=ReversalStatus.APPLIED).update(status=reversal_status):
+            assert delivery.reversal_id is not None  # a reversal's delivery
+            reversals = Reversal.objects.filter(pk=delivery.reversal_id)
+            if not reversals.exclude(status=ReversalStatus.APPLIED).update(status=reversal_status):
                 raise PaymentRefused(
                     "The biller applied this reversal in its own system already.",
                     code=ErrorCode.REVERSAL_APPLIED,

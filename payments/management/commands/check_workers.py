@@ -37,6 +37,7 @@ class Command(BaseCommand):
         if deliveries.count or files:
             waiting = []
             if deliveries.count:
+                assert deliveries.since is not None  # the oldest of them
                 minutes = (now - deliveries.since).total_seconds() / 60
                 waiting.append(
                     f"{_plural(deliveries.count, 'delivery', 'deliveries')} due for more "

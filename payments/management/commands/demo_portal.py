@@ -56,6 +56,7 @@ class Command(BaseCommand):
         now = timezone.now()
         for n in range(count if invoices else 0):
             invoice = rng.choice(invoices)
+            assert invoice.balance_due is not None  # the filter
             paid_at = now - datetime.timedelta(days=rng.randint(0, 29), minutes=rng.randint(0, 600))
             amount = min(invoice.balance_due, Decimal(rng.randint(100, 900)) / 100)
             for value in (amount, invoice.balance_due):
