@@ -233,6 +233,49 @@ def _upsert(result: PresetLoadResult, model: type[models.Model], lookup: dict, v
     return obj
 
 
+def _load_setting(
+    result: PresetLoadResult, name: str, biller: Biller, item: dict, environ: Mapping[str, str]
+) -> None:
+    """One setting of a preset: a secret from its environment variable, else the value."""
+    definition = setting_definition_get(setting_id=item["setting_id"])
+    if "secret_env" in item:
+        if not definition.is_secret:
+            raise ApplicationError(
+                f"Preset {name}: setting {definition.id} is not a secret; give its value.",
+                code="invalid_preset",
+            )
+        value = environ.get(item["secret_env"], "")
+        if not value:
+            result.secrets_missing.append(f"{definition.id} ({item['secret_env']})")
+            return
+    else:
+        if definition.is_secret:
+            raise ApplicationError(
+                f"Preset {name}: setting {definition.id} is a secret; a preset names the "
+                "environment variable that holds it (secret_env), never the value.",
+                code="invalid_preset",
+            )
+        value = item["value"]
+    setting = BillerSetting.objects.filter(biller=biller, setting=definition).first()
+    created = setting is None
+    setting = setting or BillerSetting(biller=biller, setting=definition)
+    try:
+        changed = setting_value_apply(setting=setting, value=value)
+    except ApplicationError as e:
+        raise ApplicationError(
+            f"Preset {name}: {e.message}", code="invalid_preset", extra=e.extra
+        ) from None
+    if changed:
+        _full_clean(result, setting, f"setting {definition.id}")
+        setting.save()
+        if created:
+            result.created += 1
+        else:
+            result.updated += 1
+    else:
+        result.unchanged += 1
+
+
 def _load(name: str, data: dict, environ: Mapping[str, str]) -> PresetLoadResult:
     biller_in = data["biller"]
     result = PresetLoadResult(name=name, biller=None)
@@ -245,43 +288,7 @@ def _load(name: str, data: dict, environ: Mapping[str, str]) -> PresetLoadResult
     result.biller = biller
 
     for item in data["settings"]:
-        definition = setting_definition_get(setting_id=item["setting_id"])
-        if "secret_env" in item:
-            if not definition.is_secret:
-                raise ApplicationError(
-                    f"Preset {name}: setting {definition.id} is not a secret; give its value.",
-                    code="invalid_preset",
-                )
-            value = environ.get(item["secret_env"], "")
-            if not value:
-                result.secrets_missing.append(f"{definition.id} ({item['secret_env']})")
-                continue
-        else:
-            if definition.is_secret:
-                raise ApplicationError(
-                    f"Preset {name}: setting {definition.id} is a secret; a preset names the "
-                    "environment variable that holds it (secret_env), never the value.",
-                    code="invalid_preset",
-                )
-            value = item["value"]
-        setting = BillerSetting.objects.filter(biller=biller, setting=definition).first()
-        created = setting is None
-        setting = setting or BillerSetting(biller=biller, setting=definition)
-        try:
-            changed = setting_value_apply(setting=setting, value=value)
-        except ApplicationError as e:
-            raise ApplicationError(
-                f"Preset {name}: {e.message}", code="invalid_preset", extra=e.extra
-            ) from None
-        if changed:
-            _full_clean(result, setting, f"setting {definition.id}")
-            setting.save()
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
-        else:
-            result.unchanged += 1
+        _load_setting(result, name, biller, item, environ)
 
     for item in data["options"]:
         try:

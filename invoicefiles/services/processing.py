@@ -255,42 +255,51 @@ def _process(invoice_file: InvoiceFile, outcome: Outcome, progress, *, exact: bo
                 else "The file has a header but no rows.",
                 code="no_valid_rows" if outcome.rows else "no_rows",
             )
-        outcome.accepted = stage.count
-        superseded = stage.drop_superseded()
-        if superseded:
-            outcome.warnings.append(
-                f"{superseded} row{'s' if superseded > 1 else ''} repeated the invoice number "
-                "of a later row; the later row was applied."
-            )
-        count, total = stage.totals()
-        bif_path = Path(invoice_file.path).with_suffix(".bif")
-        InvoiceFile.objects.filter(pk=invoice_file.pk).update(bif_path=str(bif_path))
-        invoice_file.bif_path = str(bif_path)
-        bif_write(
-            path=files_dir() / bif_path,
-            biller=biller,
-            mapping_rows=rows,
-            stage=stage,
-            invoice_count=count,
-            total_amount=total,
-        )
-        with transaction.atomic():
-            _merge(biller, mapper)
-            _save_errors(invoice_file, outcome)
-            InvoiceFile.objects.filter(pk=invoice_file.pk).update(
-                status=InvoiceFileStatus.DONE,
-                rows=outcome.rows,
-                accepted=outcome.accepted,
-                rejected=outcome.rejected,
-                warnings=outcome.warnings,
-                invoice_count=count,
-                total_amount=total,
-                error_code="",
-                error_message="",
-                finished_at=timezone.now(),
-            )
+        _apply(invoice_file, outcome, stage, mapper=mapper, mapping_rows=rows)
     finally:
         stage.close()
+
+
+def _apply(
+    invoice_file: InvoiceFile, outcome: Outcome, stage: Stage, *, mapper, mapping_rows: list
+) -> None:
+    """The staged rows' last steps: drop the superseded, write the BIF, then merge
+    into the hub's tables and mark the file done in one transaction."""
+    biller = invoice_file.biller
+    outcome.accepted = stage.count
+    superseded = stage.drop_superseded()
+    if superseded:
+        outcome.warnings.append(
+            f"{superseded} row{'s' if superseded > 1 else ''} repeated the invoice number "
+            "of a later row; the later row was applied."
+        )
+    count, total = stage.totals()
+    bif_path = Path(invoice_file.path).with_suffix(".bif")
+    InvoiceFile.objects.filter(pk=invoice_file.pk).update(bif_path=str(bif_path))
+    invoice_file.bif_path = str(bif_path)
+    bif_write(
+        path=files_dir() / bif_path,
+        biller=biller,
+        mapping_rows=mapping_rows,
+        stage=stage,
+        invoice_count=count,
+        total_amount=total,
+    )
+    with transaction.atomic():
+        _merge(biller, mapper)
+        _save_errors(invoice_file, outcome)
+        InvoiceFile.objects.filter(pk=invoice_file.pk).update(
+            status=InvoiceFileStatus.DONE,
+            rows=outcome.rows,
+            accepted=outcome.accepted,
+            rejected=outcome.rejected,
+            warnings=outcome.warnings,
+            invoice_count=count,
+            total_amount=total,
+            error_code="",
+            error_message="",
+            finished_at=timezone.now(),
+        )
 
 
 def _convert_rows(page, outcome, mapper, columns, width, column_of, type_ids) -> list:
