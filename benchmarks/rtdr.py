@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 IMT_BID, PEORIA_BID = 1367, 2249
 INVOICE = "IMT0000001"  # also one of the IMT sandbox's demo invoices
-OVERRIDE_SIX_HOUR_CHECK = 64
 RATIO_TARGET = 0.60
 P99_TARGET_MS = 25.0
 OVERHEAD_TARGET_MS = 5.0
@@ -244,15 +243,13 @@ def prepare_database(sandbox_url: str, credential: str) -> tuple[str, str]:
 
 
 def option_64_set(enabled: bool) -> None:
+    from billers.catalog import OptionId
     from billers.models import Biller, BillerOption
 
     biller = Biller.objects.get(bid=IMT_BID)
-    if not BillerOption.objects.filter(biller=biller, option_id=OVERRIDE_SIX_HOUR_CHECK).update(
-        enabled=enabled
-    ):
-        BillerOption.objects.create(
-            biller=biller, option_id=OVERRIDE_SIX_HOUR_CHECK, enabled=enabled
-        )
+    override = OptionId.RTDR_OVERRIDE_SIX_HOUR_CHECK
+    if not BillerOption.objects.filter(biller=biller, option_id=override).update(enabled=enabled):
+        BillerOption.objects.create(biller=biller, option_id=override, enabled=enabled)
 
 
 def partner_calls(after_id: int = 0) -> tuple[int, int, list[float]]:
