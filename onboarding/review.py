@@ -255,7 +255,7 @@ def _groups(rows: list[FieldMapping], bif_lines=(), errors=()) -> tuple[ReviewGr
     for error in errors:
         messages.setdefault(error.file_spec_id, []).append(error.message)
     lines = dict(zip(RECORD_TYPES, bif_lines, strict=False))
-    present = [rt for rt in RECORD_TYPES if any(r.record_type == rt for r in rows)]
+    present: list[str] = [rt for rt in RECORD_TYPES if any(r.record_type == rt for r in rows)]
     present += sorted({r.record_type for r in rows} - set(RECORD_TYPES))
     groups = []
     for record_type in present:

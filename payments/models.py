@@ -270,6 +270,9 @@ class Reversal(models.Model):
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Not a column: the note of whoever applied it, set by the portal on the
+    # reversals its "to apply" page lists (portal.selectors.reversals).
+    portal_note: str
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -141,12 +141,12 @@ def delivery_summary(delivery: Delivery | None, *, noun: str, scrub: Scrubber) -
     return Summary("pending", delivery.get_status_display())
 
 
-_STEP_WHAT = {
+_STEP_WHAT: dict[str, str] = {
     AttemptKind.SNAPSHOT: "Read the invoice at {partner} before sending (to check it later)",
     AttemptKind.READ_BACK: "Read the invoice back at {partner} to see whether the {noun} arrived",
 }
 
-_OUTCOME_WORDS = {
+_OUTCOME_WORDS: dict[str, str] = {
     AttemptOutcome.REJECTED: "Refused by {partner}",
     AttemptOutcome.NOT_SENT: "Not sent: {partner} could not be reached",
     AttemptOutcome.UNKNOWN: "No clear answer: it may or may not have arrived",

@@ -77,6 +77,7 @@ class HistoryFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Django's own clean() returns cleaned_data
         for name, label in (("from", "Paid from"), ("to", "Paid to")):
             day = data.get(name)
             if day and not EARLIEST <= day <= LATEST:
@@ -113,7 +114,9 @@ class HistoryFilterForm(forms.Form):
         return params
 
     def messages(self) -> list[str]:
-        return [message for errors in self.errors.values() for message in errors]
+        # django-stubs: an ErrorList yields its messages (its __getitem__ unwraps
+        # each ValidationError), not the ValidationErrors it holds.
+        return [message for errors in self.errors.values() for message in errors]  # type: ignore[misc]
 
 
 class BadInput(Exception):

@@ -140,7 +140,7 @@ class Dialect:
 @dataclass
 class _Field:
     check: str  # true when the value is good (empty and optional counts as good)
-    value: str | None  # the converted value, NULL when empty; None: not filled
+    value: str  # the converted value, NULL when empty
     date: str | None = None  # the stripped text of a good date, for year_of
 
 
@@ -213,7 +213,8 @@ def _conversion(mapper, positions, width, type_ids, sql, raw, stage, stage_colum
     stripped: dict[int, str] = {}  # raw column index -> alias of its stripped text
     checks: list[str] = [f"r.n = {width}"]
     values: dict[str, str] = {}  # stage column -> expression
-    dates: dict[str, str] = {}  # IC field -> stripped text of its good date, or a literal date
+    # IC field -> stripped text of its good date, or a literal date
+    dates: dict[str, str | datetime.date] = {}
     unsafe_constant = False  # a constant text the BIF must make safe, in every row
     for step in mapper.steps:
         column = stage_column[(step.target, step.model_field)]

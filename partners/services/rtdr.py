@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -195,6 +196,15 @@ def _refresh_once(
 # --- the partner call and what is written from it -----------------------------
 
 
+class _CallTarget(TypedDict):
+    """Who called whom, for what: `partner_call_record`'s first four keywords."""
+
+    biller: Biller
+    partner: str
+    operation: str
+    invoice_number: str
+
+
 def partner_call_record(
     *,
     biller: Biller,
@@ -237,7 +247,7 @@ def _refresh(
     """One partner call and what is written from it, with the call's record and
     the flight's release (`finish`) in the same transaction as the invoice."""
     operation = "invoice_refresh" if existing else "invoice_generate"
-    record_call = dict(
+    record_call = _CallTarget(
         biller=biller, partner=connector.partner, operation=operation,
         invoice_number=invoice_number,
     )  # fmt: skip
@@ -276,6 +286,8 @@ def _refresh(
 
     refreshed = None
     if existing is None:
+        # No balance rule ran: the mapping did, and found no problem.
+        assert mapped is not None
         try:
             refreshed = InvoiceView.of(
                 invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
@@ -286,6 +298,8 @@ def _refresh(
     with transaction.atomic():
         if existing is not None:
             if balance is None:
+                # The partner's balance rule gave none: the mapping ran, and found no problem.
+                assert mapped is not None
                 balance = BalanceUpdate(
                     balance_due=mapped.invoice.get("balance_due"),
                     past_due=mapped.invoice.get("past_due"),
@@ -364,7 +378,7 @@ def bill_pdf_fetch(
         raise invoice_not_found(invoice_number)
     _served(biller, invoice, zip_code, stale=False)
     connector = connector_build(connector_config(biller=biller))
-    record_call = dict(
+    record_call = _CallTarget(
         biller=biller, partner=connector.partner, operation="bill_pdf",
         invoice_number=invoice_number,
     )  # fmt: skip

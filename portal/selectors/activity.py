@@ -7,6 +7,7 @@ only that biller's rows.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import connection
 from django.db.models import CharField, Count, F, Func, Sum, Value
@@ -28,6 +29,11 @@ class Day:
     amount: Decimal
 
 
+class _Tally(TypedDict):
+    counts: dict[str, int]  # outcome -> payments
+    amount: Decimal | int
+
+
 def payment_activity(*, biller: Biller, days: int, today: datetime.date | None = None) -> list[Day]:
     """Payments the hub received per day (in the settings' time zone) over the
     last `days` days, today included, counted by outcome: the payment's status,
@@ -42,7 +48,7 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
     first = today - datetime.timedelta(days=days - 1)
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
     end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tz)
-    table = {
+    table: dict[datetime.date, _Tally] = {
         first + datetime.timedelta(days=n): {"counts": dict.fromkeys(OUTCOMES, 0), "amount": 0}
         for n in range(days)
     }
@@ -73,10 +79,10 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
             .annotate(n=Count("id"))
             .order_by()
         )
-        for row in reversed_:
-            counts = table[_as_date(row["day"])]["counts"]
-            counts[row["payment__status"]] -= row["n"]
-            counts[PaymentStatus.REVERSED] += row["n"]
+        for moved in reversed_:
+            counts = table[_as_date(moved["day"])]["counts"]
+            counts[moved["payment__status"]] -= moved["n"]
+            counts[PaymentStatus.REVERSED] += moved["n"]
     return [
         Day(
             day=day,
@@ -128,7 +134,9 @@ def _constant_offsets(tz, start: datetime.datetime, end: datetime.datetime):
     """Split [start, end) where `tz`'s UTC offset changes: (from, to, offset)."""
 
     def offset(epoch: int) -> datetime.timedelta:
-        return datetime.datetime.fromtimestamp(epoch, tz).utcoffset()
+        utc_offset = datetime.datetime.fromtimestamp(epoch, tz).utcoffset()
+        assert utc_offset is not None  # an aware time (in a zone) has one
+        return utc_offset
 
     first, last = int(start.timestamp()), int(end.timestamp()) - 1
     pieces, piece_start, probe = [], first, first

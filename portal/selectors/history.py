@@ -195,12 +195,12 @@ def _decode(column: str, text) -> object:
             raise InvalidCursor("naive date and time")
         return value
     try:
-        value = Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation as e:
         raise InvalidCursor("not an amount") from e
-    if not value.is_finite():
+    if not amount.is_finite():
         raise InvalidCursor("not an amount")
-    return value
+    return amount
 
 
 def cursor_make(*, biller: Biller, sort: str, row: dict, forward: bool) -> str:

@@ -7,6 +7,7 @@ row that does not exist.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -20,7 +21,7 @@ from payments.models import OperatorAction, Reversal, ReversalStatus
 class ToApply:
     waiting: list[Reversal]  # oldest first, at most `limit`
     waiting_count: int
-    recently_applied: list[Reversal]  # newest first, each with `portal_note`
+    recently_applied: Sequence[Reversal]  # newest first, each with `portal_note`
     recent_days: int
 
 

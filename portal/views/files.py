@@ -109,4 +109,5 @@ def file_bif(request, bid, file_id):
     path = invoice_file_bif(invoice_file=invoice_file) if invoice_file else None
     if path is None:
         raise Http404("No BIF for this file.")
+    assert invoice_file is not None  # a BIF path comes only from a file
     return bif_response(invoice_file=invoice_file, path=path)

@@ -33,7 +33,9 @@ def payment(request, bid, payment_guid):
         "summary": formatting.delivery_summary(detail.delivery, noun="payment", scrub=scrub),
         "steps": formatting.delivery_steps(detail.delivery, noun="payment", scrub=scrub),
         "reversal": reversal,
-        "return_code_meaning": formatting.return_code_meaning(reversal and reversal.return_code),
+        "return_code_meaning": formatting.return_code_meaning(
+            reversal.return_code if reversal is not None else None
+        ),
         "reversal_summary": (
             formatting.delivery_summary(detail.reversal_delivery, noun=noun, scrub=scrub)
             if detail.reversal_delivery

@@ -115,6 +115,7 @@ def _held(delivery: Delivery) -> Detailed:
 def _hold(lease: Lease, now: datetime.datetime) -> Detailed:
     """The partner's breaker is open: give the lease back, untried, until it closes."""
     delivery = lease.delivery
+    assert lease.breaker.open_until is not None  # the caller saw the breaker open
     spread = random.uniform(0, settings.ICI_PUMP_BREAKER_COOLDOWN)
     Delivery.objects.filter(pk=delivery.pk, lease_token=lease.token).update(
         status=(
@@ -155,6 +156,7 @@ def _claim_locked(delivery_id: int, now: datetime.datetime) -> Lease | RunResult
                 return verdict
         breaker = breaker_state(partner=delivery.partner)
         if breaker.is_open(now):
+            assert breaker.open_until is not None  # is_open() says so
             spread = random.uniform(0, settings.ICI_PUMP_BREAKER_COOLDOWN)
             delivery.next_attempt_at = breaker.open_until + datetime.timedelta(seconds=spread)
             delivery.enqueued_at = None
@@ -184,6 +186,7 @@ def _recover(delivery: Delivery, now: datetime.datetime) -> RunResult | None:
     last = delivery.attempt_rows.order_by("-started_at", "-id").first()
     running = last is not None and not last.outcome
     if running:
+        assert last is not None  # running says so
         DeliveryAttempt.objects.filter(pk=last.pk).update(
             outcome=Outcome.UNKNOWN,
             error_code=ErrorCode.WORKER_LOST,

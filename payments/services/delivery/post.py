@@ -195,6 +195,8 @@ def _post_reversal(lease: Lease, connector: Connector) -> RunResult:
     delivery = lease.delivery
     reversal = delivery.reversal
     attempt = attempt_start(delivery, AttemptKind.POST)
+    # A reversal's delivery is only made with its reversal (services/reversals.py).
+    assert reversal is not None
     try:
         result = connector.post_reversal(
             ReversalRequest(

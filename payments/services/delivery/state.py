@@ -27,7 +27,7 @@ from payments.services.delivery.results import Lease
 logger = logging.getLogger("payments.services.delivery")
 
 # What a payment's status is while its delivery is in each state.
-PAYMENT_STATUS = {
+PAYMENT_STATUS: dict[str, PaymentStatus] = {
     DeliveryStatus.PENDING: PaymentStatus.PENDING,
     DeliveryStatus.IN_FLIGHT: PaymentStatus.PENDING,
     DeliveryStatus.RECONCILING: PaymentStatus.PENDING,
@@ -79,7 +79,12 @@ def delivery_transition(
     """Move a delivery (and its payment) to `status`, releasing the lease; a worker
     whose lease was taken over writes nothing. Returns whether it was written."""
     now = timezone.now()
-    changes = {"status": status, "lease_token": None, "lease_until": None, "updated_at": now}
+    changes: dict[str, object] = {
+        "status": status,
+        "lease_token": None,
+        "lease_until": None,
+        "updated_at": now,
+    }
     if attempts is not None:
         changes["attempts"] = attempts
     if reads is not None:
@@ -112,12 +117,15 @@ def delivery_transition(
 def _payment_follow(delivery: Delivery, receipt: str | None) -> None:
     payment_id = delivery.payment_id
     if delivery.kind == DeliveryKind.REVERSAL:
-        status = {
+        follow: dict[str, ReversalStatus] = {
             DeliveryStatus.POSTED: ReversalStatus.DELIVERED,
             DeliveryStatus.REJECTED: ReversalStatus.TO_APPLY,
             DeliveryStatus.DEAD: ReversalStatus.TO_APPLY,
-        }.get(delivery.status)
+        }
+        status = follow.get(delivery.status)
         if status:
+            # A reversal's delivery is only made with its reversal (services/reversals.py).
+            assert delivery.reversal_id is not None
             Reversal.objects.filter(pk=delivery.reversal_id).update(status=status)
         return
     changes = {"status": PAYMENT_STATUS[delivery.status], "updated_at": timezone.now()}
