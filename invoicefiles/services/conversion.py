@@ -265,6 +265,14 @@ def _conversion(mapper, positions, width, type_ids, sql, raw, stage, stage_colum
         if isinstance(value, str) and NOT_PRINTABLE_RE.search(value):
             unsafe_constant = True
         values[column] = sql.value(value)
+    return _statement(
+        mapper, sql, raw, stage, stage_column, stripped, checks, values, unsafe_constant
+    )
+
+
+def _statement(mapper, sql, raw, stage, stage_column, stripped, checks, values, unsafe_constant):
+    """The one INSERT ... SELECT of the conversion, from its columns' expressions
+    (`values`) and its rows' checks."""
     balance = stage_column[("invoice", "balance_due")]
     total = stage_column[("invoice", "total_amount_due")]
     if total in values:  # an unmapped or empty BalanceDue matches the total
