@@ -51,6 +51,12 @@ def validate_setting_value(setting: Setting, value: str) -> None:
                 "e.g. 'Web CC|IVR CC|AutopayCC'.",
                 code="invalid_list",
             )
+        if any(len(item.strip()) > 32 or not item.strip().isprintable() for item in items):
+            raise ValidationError(
+                f"Setting {setting.id}: each code is at most 32 printable characters (a "
+                "payment's source is stored in 32).",
+                code="invalid_list",
+            )
     elif setting.kind == SettingKind.JSON:
         try:
             data = json.loads(value)

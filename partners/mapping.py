@@ -11,7 +11,7 @@ import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 from django.db import models
@@ -93,21 +93,27 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# An amount's text once `$` is removed: ASCII digits (thousands grouped by commas, or
+# not), at most one point and two decimals, a leading minus (a credit). Never an
+# exponent, a `+`, other digits ("١.٠٠"), nor more decimals than cents.
+_AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{0,2})?|-?\.[0-9]{1,2}")
+_LARGEST = Decimal("10000000000")
+
+
 def to_money(value) -> Decimal:
+    """An exact amount of cents: refused, never rounded, when it is not one."""
     if isinstance(value, bool):
         raise ValueProblem(f"{_shown(value)} is not an amount")
     if isinstance(value, Decimal | int | float):
-        text = str(value)
+        text = str(value)  # a float's shortest text: 25.1, or 1e+16 (refused)
     else:
-        text = str(value).strip().replace(",", "").replace("$", "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueProblem(f"{_shown(value)} is not an amount") from None
-    if not amount.is_finite():
-        raise ValueProblem(f"{_shown(value)} is not an amount")
-    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
-    if abs(amount) >= Decimal("10000000000"):
+        text = str(value).strip().replace("$", "", 1)
+    if not _AMOUNT.fullmatch(text):
+        raise ValueProblem(
+            f"{_shown(value)} is not an amount (ASCII digits, at most two decimals, no exponent)"
+        )
+    amount = Decimal(text.replace(",", "")).quantize(_CENT)
+    if abs(amount) >= _LARGEST:
         raise ValueProblem(f"{_shown(value)} is too large an amount")
     return amount
 
@@ -152,6 +158,22 @@ def to_yesno(value) -> bool:
     if text in ("no", "n", "false", "0"):
         return False
     raise ValueProblem(f"{_shown(value)} is not Yes or No")
+
+
+# C0 and C1 control characters and DEL (a tab, a line break, an escape, ...).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _screened(text: Callable[[object], str]) -> Callable[[object], str]:
+    """`text`, refusing a value that holds a control character."""
+
+    def screened(value):
+        converted = text(value)
+        if _CONTROL.search(converted):
+            raise ValueProblem(f"{_shown(converted)} holds a control character")
+        return converted
+
+    return screened
 
 
 _CONVERT = {MONEY: to_money, DATE: to_date, INT: to_int, YESNO: to_yesno}
@@ -212,8 +234,12 @@ class Mapper:
         settings: Mapping[int, str],
         today: datetime.date,
         default_invoice_type_id: int | None = None,
+        refuse_control_characters: bool = False,
     ):
         self.settings = settings
+        # A file's text value holding a control character (after its surrounding
+        # whitespace is stripped) is an error; a partner's live record is taken as is.
+        self.refuse_control_characters = refuse_control_characters
         self.today = today
         self.default_invoice_type_id = default_invoice_type_id
         self.accela_prefix = settings.get(SettingId.ACCELA_INVOICE_NUMBER_PREFIX, "") or ""
@@ -352,6 +378,8 @@ class Mapper:
             return text
 
         if convert is None:
+            if self.refuse_control_characters and row.rule == MappingRule.PARTNER_FIELD:
+                return _screened(text)
             if pattern is not None or prefix or limit is not None:
                 return text
 

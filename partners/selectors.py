@@ -172,10 +172,12 @@ def default_invoice_type_id(*, biller: Biller) -> int | None:
     return types[0] if len(types) == 1 else None
 
 
-def biller_mapper(*, biller: Biller, settings: dict[int, str]) -> Mapper:
-    """The biller's field mapping, compiled, with today's date and its invoice type."""
+def biller_mapper(*, biller: Biller, settings: dict[int, str], for_files: bool = False) -> Mapper:
+    """The biller's field mapping, compiled, with today's date and its invoice type.
+    `for_files`: a text value holding a control character is an error."""
     return Mapper(
         biller.field_mappings.all(),
+        refuse_control_characters=for_files,
         settings=settings,
         today=timezone.localdate(),
         default_invoice_type_id=default_invoice_type_id(biller=biller),

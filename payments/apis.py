@@ -1,46 +1,28 @@
 """The payment API for the payer site: accept a payment, read where it stands,
 void it or report its ACH return. Thin: the services decide."""
 
-import re
 import uuid
-from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
 from icintegrations.errors import ErrorCode, NotFoundError
+from icintegrations.fields import CanonicalUUIDField, MoneyField, OffsetDateTimeField
 from partners.apis import ErrorSerializer
 from partners.selectors import biller_for_client
 from payments.models import Payment, PaymentStatus, ReversalKind
 from payments.nacha import RETURN_CODES
 from payments.selectors import payment_attempts, payment_for_biller
-from payments.services.payments import PAYMENT_SOURCES, PaymentIn, payment_accept
+from payments.services.payments import SEED_PAYMENT_SOURCES, PaymentIn, payment_accept
 from payments.services.reversals import reversal_record
-
-AMOUNT = re.compile(r"-?\d{1,10}(\.\d{1,2})?")
-FEE = re.compile(r"\d{1,10}(\.\d{1,2})?")
-
-
-class DecimalStringField(serializers.CharField):
-    """A money amount sent as a string ("25.00"): never a float."""
-
-    def __init__(self, *, pattern: re.Pattern, **kwargs):
-        self.pattern = pattern
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            raise serializers.ValidationError('Send the amount as a string, e.g. "25.00".')
-        value = super().to_internal_value(data)
-        if not self.pattern.fullmatch(value):
-            raise serializers.ValidationError("Not an amount with at most two decimals.")
-        return Decimal(value)
 
 
 class PrintableCharField(serializers.CharField):
+    """Text without control or other unprintable characters."""
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if value and not value.isprintable():
@@ -48,13 +30,14 @@ class PrintableCharField(serializers.CharField):
         return value
 
 
-class AwareDateTimeField(serializers.DateTimeField):
-    def to_internal_value(self, value):
-        if isinstance(value, str) and re.fullmatch(r"[^T ]+[T ][\d:.]+", value.strip()):
-            raise serializers.ValidationError(
-                "Give the UTC offset, e.g. 2026-11-24T10:15:00-05:00 or ...Z."
-            )
-        return super().to_internal_value(value)
+@extend_schema_field({"type": "string", "maxLength": 32, "example": SEED_PAYMENT_SOURCES[0]})
+class PaymentSourceField(PrintableCharField):
+    """A payment source code: a string, not an enum (each biller lists its own)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 ERRORS = {
@@ -67,15 +50,20 @@ ERRORS = {
 
 
 class PaymentInSerializer(serializers.Serializer):
-    payment_guid = serializers.UUIDField()
+    payment_guid = CanonicalUUIDField(help_text="The provider's id of the payment.")
     invoice_number = PrintableCharField(max_length=100)
     account_number = PrintableCharField(max_length=100)
-    amount = DecimalStringField(pattern=AMOUNT, help_text='Without the service fee, e.g. "25.00".')
-    service_fee = DecimalStringField(pattern=FEE, help_text='The payer\'s fee, e.g. "1.95".')
-    payment_source = serializers.ChoiceField(choices=PAYMENT_SOURCES)
+    amount = MoneyField(signed=True, help_text='Without the service fee, e.g. "25.00".')
+    service_fee = MoneyField(help_text='The payer\'s fee, e.g. "1.95".')
+    payment_source = PaymentSourceField(
+        max_length=32,
+        help_text="One of the codes of the biller's setting 64 (card) or 65 (bank); the "
+        f"documents' are {', '.join(SEED_PAYMENT_SOURCES)}. Another code: 422 "
+        "payment_source_not_accepted.",
+    )
     approval_code = PrintableCharField(max_length=100, allow_blank=True, default="")
     payer_name = PrintableCharField(max_length=200, allow_blank=True, default="")
-    paid_at = AwareDateTimeField(help_text="ISO 8601 with its UTC offset.")
+    paid_at = OffsetDateTimeField(help_text="ISO 8601 with its UTC offset, from 2000-01-01 on.")
 
 
 class AttemptSerializer(serializers.Serializer):

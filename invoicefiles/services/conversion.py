@@ -19,7 +19,8 @@ None: every row then goes through the engine.
 
 The SQL strips spaces only (str.strip() strips 29 kinds of whitespace; testing
 for 29 characters per value costs the database more than the rest): a row
-holding any other whitespace goes to the engine. It also marks the rows whose
+holding any other whitespace, or a control character (which the engine refuses
+in a text value of a file), goes to the engine. It also marks the rows whose
 text the BIF must make safe (`unsafe`: a character outside printable ASCII, or
 a |), so that the BIF translates only those.
 
@@ -46,6 +47,11 @@ OTHER_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+# The control characters (C0 but NUL, DEL, C1), as ranges of a regular expression's
+# class: a row holding one goes to the engine too, which refuses it in a text field.
+CONTROL_RANGES = "\x01-\x1f\x7f-\x9f"
+# What leaves a row to the engine: whitespace other than the space, or a control.
+LEFT_TO_ENGINE = OTHER_WHITESPACE + CONTROL_RANGES
 # Printable ASCII but the |, as a regular expression's class: a text value with
 # nothing else needs no change in the BIF.
 PRINTABLE = " -{}~"
@@ -287,7 +293,7 @@ def _statement(mapper, sql, raw, stage, stage_column, stripped, checks, values, 
     if sql.postgres:
         joined = f"concat({', '.join(f'f{i + 1}' for i in stripped)})" if stripped else "''"
         inner += [f"{joined} AS j", f"{joined} ~ '[^{PRINTABLE}]' AS unsafe"]
-        checks.insert(1, f"(NOT r.unsafe OR r.j !~ '[{OTHER_WHITESPACE}]')")
+        checks.insert(1, f"(NOT r.unsafe OR r.j !~ '[{LEFT_TO_ENGINE}]')")
     else:  # found by Python while loading the rows (staging)
         inner += ["odd", "unsafe"]
         checks.insert(1, "r.odd = 0")

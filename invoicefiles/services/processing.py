@@ -205,7 +205,9 @@ def _process(invoice_file: InvoiceFile, outcome: Outcome, progress, *, exact: bo
     if encoding.fallback:
         outcome.warnings.append("The file is not UTF-8: it was read as Windows-1252.")
 
-    mapper = biller_mapper(biller=biller, settings=biller_setting_values(biller=biller))
+    mapper = biller_mapper(
+        biller=biller, settings=biller_setting_values(biller=biller), for_files=True
+    )
     rows = list(biller.field_mappings.all())
     column_of = {
         row.file_spec_id: row.partner_field

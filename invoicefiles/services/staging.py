@@ -42,7 +42,7 @@ SQLITE_BATCH = 10_000
 PAGE = 5_000
 PROGRESS_EVERY = 50_000
 UNREADABLE = -1  # `n` of a row the reader could not read; f1 says why
-OTHER_WHITESPACE = re.compile(f"[{conversion.OTHER_WHITESPACE}]")
+LEFT_TO_ENGINE = re.compile(f"[{conversion.LEFT_TO_ENGINE}]")
 NOT_PRINTABLE = re.compile(f"[^{conversion.PRINTABLE}]")  # nor the |: see bif
 
 _INVOICE_FIELDS = [f for _, f, _ in INVOICE_COLUMNS]
@@ -125,10 +125,10 @@ class Stage:
         width, empty = self.width, [None] * self.width
         # SQLite: what PostgreSQL finds with a regular expression over the row costs
         # SQLite (GLOB) more than it costs Python here: whether the row holds
-        # whitespace other than the space (`odd`: see conversion), or a character
+        # whitespace other than the space or a control (`odd`: see conversion), or a character
         # the BIF must make safe (`unsafe`: see bif).
         flags = [] if self.postgres else [True, True]
-        not_printable, other_whitespace = NOT_PRINTABLE.search, OTHER_WHITESPACE.search
+        not_printable, left_to_engine = NOT_PRINTABLE.search, LEFT_TO_ENGINE.search
 
         def raw_rows():
             for row in rows:
@@ -145,7 +145,7 @@ class Stage:
                     if not_printable(joined) is None:
                         yield (row.line, width, False, False, *fields)
                     else:
-                        yield (row.line, width, bool(other_whitespace(joined)), True, *fields)
+                        yield (row.line, width, bool(left_to_engine(joined)), True, *fields)
                 else:
                     yield (row.line, width, *fields)
 

