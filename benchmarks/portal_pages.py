@@ -85,7 +85,7 @@ def populate(n_payments: int, n_errors: int) -> dict:
     from invoicefiles.models import InvoiceFile
     from payments.models import Payment, Reversal
 
-    biller = Biller.objects.create(bid=4242, name="Bench Biller", partner="IMT")
+    biller = Biller.objects.create(bid=4242, name="Bench Biller", partner="IMT", time_zone="UTC")
     user = get_user_model().objects.create_user("bench", password="bench-pass-123")
     BillerMembership.objects.create(user=user, biller=biller)
     ops = connection.ops
