@@ -87,7 +87,7 @@ def _biller_for_client(client_id: int, bid: int) -> Biller | None:
                 )
             )
         )
-        .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip")
+        .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip", "time_zone")
         .order_by()
         .first()
     )
@@ -163,6 +163,7 @@ def _connector_config(biller: Biller) -> ConnectorConfig:
         partner=biller.partner,
         environment=biller.environment,
         settings=biller_setting_values(biller=biller),
+        time_zone=biller.time_zone,
     )
 
 
