@@ -12,12 +12,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from urllib.parse import parse_qsl, urlsplit
 
 from django.db import models
 
 from billers.catalog import SettingId
 from billers.models import Customer, Invoice, MappingRule, PartnerFormat
+from billers.zones import zone_of
 from partners.sentinels import VARIES
 
 TEXT, MONEY, DATE, INT, YESNO = "text", "money", "date", "int", "yesno"
@@ -112,9 +114,16 @@ def to_money(value) -> Decimal:
     return amount
 
 
-def to_date(value) -> datetime.date:
+def _in_zone(moment: datetime.datetime, zone: datetime.tzinfo | None) -> datetime.datetime:
+    """A moment with a UTC offset, seen in the biller's zone; a naive one as it is."""
+    return moment.astimezone(zone) if zone is not None and moment.tzinfo is not None else moment
+
+
+def to_date(value, zone: datetime.tzinfo | None = None) -> datetime.date:
+    """A date; a date and time with a UTC offset gives its day in `zone` (the
+    biller's), when one is given."""
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return _in_zone(value, zone).date()
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip()
@@ -129,7 +138,7 @@ def to_date(value) -> datetime.date:
         except ValueError:
             continue
     try:
-        return datetime.datetime.fromisoformat(text).date()
+        return _in_zone(datetime.datetime.fromisoformat(text), zone).date()
     except ValueError:
         raise ValueProblem(f"{_shown(value)} is not a date (YYYY-MM-DD or MM/DD/YYYY)") from None
 
@@ -212,9 +221,13 @@ class Mapper:
         settings: Mapping[int, str],
         today: datetime.date,
         default_invoice_type_id: int | None = None,
+        time_zone: str | None = None,
     ):
+        """`today` and `time_zone` are the biller's: a date and time with a UTC
+        offset becomes the day it is in that zone (and year_of its year)."""
         self.settings = settings
         self.today = today
+        self.zone = zone_of(time_zone) if time_zone else None
         self.default_invoice_type_id = default_invoice_type_id
         self.accela_prefix = settings.get(SettingId.ACCELA_INVOICE_NUMBER_PREFIX, "") or ""
         self.steps: list[_Step] = []
@@ -332,6 +345,8 @@ class Mapper:
         partner_format = row.partner_format
         kind = self._kind(row, kind)
         convert = _CONVERT.get(kind)
+        if kind == DATE and self.zone is not None:
+            convert = partial(to_date, zone=self.zone)
         pattern = _PATTERNS.get(partner_format)
         limit = row.char_limit
         model_limit = _max_length(target, model_field) if kind == TEXT else None

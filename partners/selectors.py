@@ -14,6 +14,7 @@ from django.utils import timezone
 from billers.catalog import OptionId
 from billers.models import Biller, BillerOption, Customer, Invoice, InvoiceType
 from billers.selectors import biller_secret_values, biller_setting_values
+from billers.zones import today_in_zone
 from icintegrations.errors import NotFoundError
 from icintegrations.memo import TtlCache
 from partners.connectors.base import ConnectorConfig
@@ -174,12 +175,14 @@ def default_invoice_type_id(*, biller: Biller) -> int | None:
 
 
 def biller_mapper(*, biller: Biller, settings: dict[int, str]) -> Mapper:
-    """The biller's field mapping, compiled, with today's date and its invoice type."""
+    """The biller's field mapping, compiled, with today's date (in the biller's time
+    zone, as every date with a UTC offset it maps) and its invoice type."""
     return Mapper(
         biller.field_mappings.all(),
         settings=settings,
-        today=timezone.localdate(),
+        today=today_in_zone(time_zone=biller.time_zone),
         default_invoice_type_id=default_invoice_type_id(biller=biller),
+        time_zone=biller.time_zone,
     )
 
 

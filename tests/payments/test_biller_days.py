@@ -5,19 +5,14 @@ America/Phoenix (UTC-7 all year)."""
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from payments.models import Payment, PaymentStatus, Reversal
+from tests.support.clock import clock_at
 from tests.support.payments import hub_invoice, pay, payment_of, pump
 
 pytestmark = pytest.mark.django_db
 
 UTC = datetime.UTC
-
-
-def at(monkeypatch, moment: datetime.datetime) -> None:
-    """The hub's clock reads `moment` from now on (this test only)."""
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def test_a_payment_at_0558z_is_posted_to_citizenserve_with_peorias_date(
@@ -61,7 +56,7 @@ def test_paid_at_in_the_future_is_a_moment_not_a_day(
     api, peoria, citizenserve_sandbox, monkeypatch, paid_at, status
 ):
     invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-910003", balance="30.00")
-    at(monkeypatch, datetime.datetime(2026, 11, 24, 5, 58, tzinfo=UTC))
+    clock_at(monkeypatch, datetime.datetime(2026, 11, 24, 5, 58, tzinfo=UTC))
     response = pay(api, invoice, amount="30.00", paid_at=paid_at)
     assert response.status_code == status
     if status == 422:
@@ -93,7 +88,7 @@ def test_an_ach_return_on_the_last_minute_of_peorias_60th_day_is_taken(
     api, bank_payment, monkeypatch
 ):
     # 2026-11-24T06:59Z is 23:59 on November 23rd in Peoria, the window's last day.
-    at(monkeypatch, datetime.datetime(2026, 11, 24, 6, 59, tzinfo=UTC))
+    clock_at(monkeypatch, datetime.datetime(2026, 11, 24, 6, 59, tzinfo=UTC))
     assert ach_return(api, bank_payment).status_code == 202
 
 
@@ -102,7 +97,7 @@ def test_an_ach_return_on_peorias_61st_day_is_refused_naming_the_last_day(
 ):
     # 07:00Z is midnight in Peoria: November 24th there, the 61st day. Counted in
     # UTC days (paid on the 25th) it would still be inside the window.
-    at(monkeypatch, datetime.datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+    clock_at(monkeypatch, datetime.datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
     response = ach_return(api, bank_payment)
     assert (response.status_code, response.json()["code"]) == (422, "ach_return_window_passed")
     assert response.json()["extra"] == {"last_day": "2026-11-23", "time_zone": "America/Phoenix"}
