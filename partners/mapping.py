@@ -163,7 +163,12 @@ def to_yesno(value) -> bool:
     raise ValueProblem(f"{_shown(value)} is not Yes or No")
 
 
-_CONVERT = {MONEY: to_money, DATE: to_date, INT: to_int, YESNO: to_yesno}
+_CONVERT: dict[str, Callable[..., object]] = {
+    MONEY: to_money,
+    DATE: to_date,
+    INT: to_int,
+    YESNO: to_yesno,
+}
 
 
 def _max_length(target: str, model_field: str) -> int | None:
