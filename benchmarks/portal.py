@@ -201,8 +201,10 @@ def load(*, payments: int, others: int) -> dict:
     from payments.models import Payment, Reversal
 
     vendor = connection.vendor
-    biller = Biller.objects.create(bid=BID, name="Bench City", partner=Partner.IMT)
-    other = Biller.objects.create(bid=OTHER_BID, name="Bench Utility", partner=Partner.IMT)
+    biller = Biller.objects.create(bid=BID, name="Bench City", partner=Partner.IMT, time_zone="UTC")
+    other = Biller.objects.create(
+        bid=OTHER_BID, name="Bench Utility", partner=Partner.IMT, time_zone="UTC"
+    )
     user = get_user_model().objects.create_user(USERNAME, password=PASSWORD)
     for b in (biller, other):
         BillerMembership.objects.create(user=user, biller=b)

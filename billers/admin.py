@@ -112,7 +112,7 @@ class BillerMembershipInline(admin.TabularInline):
 
 @admin.register(Biller)
 class BillerAdmin(SimpleHistoryAdmin):
-    list_display = ["bid", "name", "partner", "environment", "is_active", "updated_at"]
+    list_display = ["bid", "name", "partner", "environment", "time_zone", "is_active", "updated_at"]
     list_filter = ["partner", "environment", "is_active"]
     search_fields = ["=bid", "name", "biller_guid"]
     readonly_fields = ["created_at", "updated_at"]
@@ -122,6 +122,7 @@ class BillerAdmin(SimpleHistoryAdmin):
         "biller_guid",
         "partner",
         "environment",
+        "time_zone",
         "is_active",
         "created_at",
         "updated_at",

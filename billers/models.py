@@ -23,6 +23,7 @@ from billers.validators import (
     validate_customization_value,
     validate_mapping_rule,
     validate_setting_value,
+    validate_time_zone,
 )
 from icintegrations.fields import EncryptedTextField
 
@@ -42,6 +43,13 @@ class Biller(models.Model):
         help_text="Invoice lookups must give the customer's ZIP as a second factor, so that "
         "invoice numbers cannot be used to harvest names and addresses.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="The biller's IANA time zone, e.g. America/Phoenix. Every day of the biller "
+        "is a day here: a payment's date at the partner, the mapping's today, the BIF's "
+        "creation date, the ACH return window and the portal's days.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -49,6 +57,11 @@ class Biller(models.Model):
 
     class Meta:
         ordering = ["bid"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(time_zone=""), name="biller_time_zone_required"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.bid} {self.name}"

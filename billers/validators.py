@@ -7,7 +7,9 @@ preset loader, so a value is judged the same way wherever it comes from.
 import datetime
 import json
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Protocol
+from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -146,4 +148,19 @@ def validate_mapping_rule(*, rule: str, rule_value: str, partner_field: str) -> 
     if rule in (MappingRule.TODAY, MappingRule.GENERATED, MappingRule.NONE) and rule_value:
         raise ValidationError(
             {"rule_value": f"The rule {rule!r} takes no rule value."}, code="invalid_rule"
+        )
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name the system knows, such as America/Phoenix."""
+    if value not in _time_zones():
+        raise ValidationError(
+            f"{value[:64]!r} is not an IANA time zone name (for example America/Phoenix, "
+            "America/Chicago or UTC).",
+            code="invalid_time_zone",
         )

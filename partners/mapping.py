@@ -12,12 +12,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 from urllib.parse import parse_qsl, urlsplit
 
 from django.db import models
 
 from billers.catalog import SettingId
 from billers.models import Customer, Invoice, MappingRule, PartnerFormat
+from billers.zones import zone_of
 from partners.sentinels import VARIES
 
 TEXT, MONEY, DATE, INT, YESNO = "text", "money", "date", "int", "yesno"
@@ -118,9 +120,16 @@ def to_money(value) -> Decimal:
     return amount
 
 
-def to_date(value) -> datetime.date:
+def _in_zone(moment: datetime.datetime, zone: datetime.tzinfo | None) -> datetime.datetime:
+    """A moment with a UTC offset, seen in the biller's zone; a naive one as it is."""
+    return moment.astimezone(zone) if zone is not None and moment.tzinfo is not None else moment
+
+
+def to_date(value, zone: datetime.tzinfo | None = None) -> datetime.date:
+    """A date; a date and time with a UTC offset gives its day in `zone` (the
+    biller's), when one is given."""
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return _in_zone(value, zone).date()
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip()
@@ -135,7 +144,7 @@ def to_date(value) -> datetime.date:
         except ValueError:
             continue
     try:
-        return datetime.datetime.fromisoformat(text).date()
+        return _in_zone(datetime.datetime.fromisoformat(text), zone).date()
     except ValueError:
         raise ValueProblem(f"{_shown(value)} is not a date (YYYY-MM-DD or MM/DD/YYYY)") from None
 
@@ -176,7 +185,12 @@ def _screened(text: Callable[[object], str]) -> Callable[[object], str]:
     return screened
 
 
-_CONVERT = {MONEY: to_money, DATE: to_date, INT: to_int, YESNO: to_yesno}
+_CONVERT: dict[str, Callable[..., object]] = {
+    MONEY: to_money,
+    DATE: to_date,
+    INT: to_int,
+    YESNO: to_yesno,
+}
 
 
 def _max_length(target: str, model_field: str) -> int | None:
@@ -235,12 +249,16 @@ class Mapper:
         today: datetime.date,
         default_invoice_type_id: int | None = None,
         refuse_control_characters: bool = False,
+        time_zone: str | None = None,
     ):
+        """`today` and `time_zone` are the biller's: a date and time with a UTC
+        offset becomes the day it is in that zone (and year_of its year)."""
         self.settings = settings
         # A file's text value holding a control character (after its surrounding
         # whitespace is stripped) is an error; a partner's live record is taken as is.
         self.refuse_control_characters = refuse_control_characters
         self.today = today
+        self.zone = zone_of(time_zone) if time_zone else None
         self.default_invoice_type_id = default_invoice_type_id
         self.accela_prefix = settings.get(SettingId.ACCELA_INVOICE_NUMBER_PREFIX, "") or ""
         self.steps: list[_Step] = []
@@ -358,6 +376,8 @@ class Mapper:
         partner_format = row.partner_format
         kind = self._kind(row, kind)
         convert = _CONVERT.get(kind)
+        if kind == DATE and self.zone is not None:
+            convert = partial(to_date, zone=self.zone)
         pattern = _PATTERNS.get(partner_format)
         limit = row.char_limit
         model_limit = _max_length(target, model_field) if kind == TEXT else None

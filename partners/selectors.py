@@ -14,6 +14,7 @@ from django.utils import timezone
 from billers.catalog import OptionId
 from billers.models import Biller, BillerOption, Customer, Invoice, InvoiceType
 from billers.selectors import biller_secret_values, biller_setting_values
+from billers.zones import today_in_zone
 from icintegrations.errors import NotFoundError
 from icintegrations.memo import TtlCache
 from partners.connectors.base import ConnectorConfig
@@ -87,7 +88,7 @@ def _biller_for_client(client_id: int, bid: int) -> Biller | None:
                 )
             )
         )
-        .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip")
+        .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip", "time_zone")
         .order_by()
         .first()
     )
@@ -163,6 +164,7 @@ def _connector_config(biller: Biller) -> ConnectorConfig:
         partner=biller.partner,
         environment=biller.environment,
         settings=biller_setting_values(biller=biller),
+        time_zone=biller.time_zone,
     )
 
 
@@ -173,14 +175,16 @@ def default_invoice_type_id(*, biller: Biller) -> int | None:
 
 
 def biller_mapper(*, biller: Biller, settings: dict[int, str], for_files: bool = False) -> Mapper:
-    """The biller's field mapping, compiled, with today's date and its invoice type.
+    """The biller's field mapping, compiled, with today's date (in the biller's time
+    zone, as every date with a UTC offset it maps) and its invoice type.
     `for_files`: a text value holding a control character is an error."""
     return Mapper(
         biller.field_mappings.all(),
         refuse_control_characters=for_files,
         settings=settings,
-        today=timezone.localdate(),
+        today=today_in_zone(time_zone=biller.time_zone),
         default_invoice_type_id=default_invoice_type_id(biller=biller),
+        time_zone=biller.time_zone,
     )
 
 

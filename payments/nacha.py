@@ -3,7 +3,8 @@ the IAT codes R80 to R85), and the window in which the hub takes a return."""
 
 import datetime
 
-# A return reported more than this long after the payment is refused.
+# A return reported after the 60th day after the payment's day is refused (days
+# of the biller's calendar: in its time zone).
 ACH_RETURN_WINDOW = datetime.timedelta(days=60)
 
 RETURN_CODES = {

@@ -35,6 +35,7 @@ from billers.models import (
     RecordType,
 )
 from billers.services.settings import setting_definition_get, setting_value_apply
+from billers.validators import validate_time_zone
 from icintegrations.errors import ApplicationError
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
@@ -47,6 +48,7 @@ class _BillerIn(serializers.Serializer):
     partner = serializers.ChoiceField(choices=Partner.choices)
     environment = serializers.ChoiceField(choices=Environment.choices)
     is_active = serializers.BooleanField()
+    time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
 
 
 class _SettingIn(serializers.Serializer):

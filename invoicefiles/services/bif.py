@@ -20,9 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
-from django.utils import timezone
 
 from billers.models import MappingRule, RecordType
+from billers.zones import today_in_zone
 from invoicefiles.services.columns import KIND, STAGE_COLUMN, TABLE
 from partners.mapping import DATE, IC_FIELDS, TEXT, YESNO
 
@@ -154,7 +154,7 @@ def bif_write(*, path: Path, biller, mapping_rows, stage, invoice_count: int, to
     header = bif_file_header(
         mapping_rows=mapping_rows,
         biller=biller,
-        created=timezone.localdate(),
+        created=today_in_zone(time_zone=biller.time_zone),
         count=invoice_count,
         total=total_amount,
     )

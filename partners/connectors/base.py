@@ -23,12 +23,14 @@ class PaymentMethod:
 
 @dataclass(frozen=True)
 class ConnectorConfig:
-    """What a connector needs of a biller: its settings, decrypted, by setting ID."""
+    """What a connector needs of a biller: its settings, decrypted, by setting ID,
+    and its time zone (an IANA name: the biller's days are days there)."""
 
     bid: int
     partner: str
     environment: str
     settings: dict[int, str]
+    time_zone: str
 
     def setting(self, setting_id: int) -> str:
         return self.settings.get(setting_id, "") or ""
@@ -61,7 +63,7 @@ class PaymentRequest:
     method: str  # PaymentMethod.CARD or PaymentMethod.BANK
     approval_code: str
     payer_name: str
-    paid_on: datetime.date
+    paid_on: datetime.date  # the day of paid_at in the biller's time zone
 
 
 @dataclass(frozen=True)

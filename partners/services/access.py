@@ -39,7 +39,11 @@ def partner_access(*, biller: Biller) -> PartnerAccess:
     settings = biller_setting_values(biller=biller)
     secrets = biller_secret_values(biller=biller)
     config = ConnectorConfig(
-        bid=biller.bid, partner=biller.partner, environment=biller.environment, settings=settings
+        bid=biller.bid,
+        partner=biller.partner,
+        environment=biller.environment,
+        settings=settings,
+        time_zone=biller.time_zone,
     )
     return PartnerAccess(
         connector=connector_build(config),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billers.zones import day_in_zone, today_in_zone
 from icintegrations.errors import ApplicationError, ErrorCode, NotFoundError
 from partners.connectors.registry import connector_class
 from payments.models import (
@@ -127,10 +128,16 @@ def _ach_return_check(payment: Payment, return_code: str) -> None:
             "Only a bank (ACH) payment can be returned; void a card payment.",
             code=ErrorCode.NOT_A_BANK_PAYMENT,
         )
-    if timezone.now() - payment.paid_at > ACH_RETURN_WINDOW:
+    # Days of the biller's calendar: the window ends with the 60th day after the
+    # day the payment was made, both days in the biller's time zone.
+    time_zone = payment.biller.time_zone
+    last_day = day_in_zone(payment.paid_at, time_zone=time_zone) + ACH_RETURN_WINDOW
+    if today_in_zone(time_zone=time_zone) > last_day:
         raise PaymentRefused(
-            f"An ACH return is taken up to {ACH_RETURN_WINDOW.days} days after the payment.",
+            f"An ACH return is taken up to {ACH_RETURN_WINDOW.days} days after the payment; "
+            f"the last day was {last_day} ({time_zone}).",
             code=ErrorCode.ACH_RETURN_WINDOW_PASSED,
+            extra={"last_day": last_day.isoformat(), "time_zone": time_zone},
         )
 
 

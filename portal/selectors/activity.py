@@ -15,6 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from billers.models import Biller
+from billers.zones import zone_of
 from payments.models import Payment, PaymentStatus, Reversal
 
 # The outcomes of the activity chart, bottom of a bar first.
@@ -35,15 +36,16 @@ class _Tally(TypedDict):
 
 
 def payment_activity(*, biller: Biller, days: int, today: datetime.date | None = None) -> list[Day]:
-    """Payments the hub received per day (in the settings' time zone) over the
-    last `days` days, today included, counted by outcome: the payment's status,
+    """Payments per day they were paid (`paid_at`, not the day the hub received
+    them; days in the biller's time zone) over the last `days` days, today
+    included, counted by outcome: the payment's status,
     except that a voided or returned payment counts as reversed (one the partner
     rejected or never got stays rejected or failed). Days without payments are
     there with zeros.
 
     Two GROUP BY queries (day and status): the payments, then their reversals,
     few, which move their payments to "reversed"."""
-    tz = timezone.get_default_timezone()
+    tz = zone_of(biller.time_zone)
     today = today or timezone.localdate(timezone=tz)
     first = today - datetime.timedelta(days=days - 1)
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
@@ -54,8 +56,8 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
     }
     for seg_start, seg_end, local_day in _local_days(tz, start, end):
         payments = (
-            Payment.objects.filter(biller=biller, created_at__gte=seg_start, created_at__lt=seg_end)
-            .annotate(day=local_day("created_at"))
+            Payment.objects.filter(biller=biller, paid_at__gte=seg_start, paid_at__lt=seg_end)
+            .annotate(day=local_day("paid_at"))
             .values("day", "status")
             .annotate(n=Count("*"), amount=Sum("amount"))
             .order_by()
@@ -66,15 +68,17 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
             entry["amount"] += row["amount"] or 0
         reversed_ = (
             Reversal.objects.filter(
-                # recorded after its payment: this bound lets the database start
-                # from the (few) reversals instead of from the payments
-                created_at__gte=seg_start,
+                # recorded after its payment arrived, and a payment never arrives
+                # before it was paid less a few minutes (paid_at_in_future): this
+                # bound lets the database start from the (few) reversals instead of
+                # from the payments
+                created_at__gte=seg_start - REVERSAL_MARGIN,
                 payment__biller=biller,
-                payment__created_at__gte=seg_start,
-                payment__created_at__lt=seg_end,
+                payment__paid_at__gte=seg_start,
+                payment__paid_at__lt=seg_end,
             )
             .exclude(payment__status__in=NEVER_TAKEN)
-            .annotate(day=local_day("payment__created_at"))
+            .annotate(day=local_day("payment__paid_at"))
             .values("day", "payment__status")
             .annotate(n=Count("id"))
             .order_by()
@@ -94,6 +98,9 @@ def payment_activity(*, biller: Biller, days: int, today: datetime.date | None =
     ]
 
 
+# A reversal is recorded after its payment arrived, at most minutes before its
+# paid_at (paid_at_in_future allows 5 minutes of clock skew); a day is ample.
+REVERSAL_MARGIN = datetime.timedelta(days=1)
 # A voided payment the partner refused or never got keeps that outcome.
 NEVER_TAKEN = (PaymentStatus.REJECTED, PaymentStatus.FAILED)
 

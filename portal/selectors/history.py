@@ -30,6 +30,7 @@ from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
 from billers.models import Biller
+from billers.zones import zone_of
 from payments.models import Payment, PaymentStatus
 
 PAGE_SIZE = 50
@@ -128,7 +129,7 @@ class HistoryTotals:
 def payment_history(*, biller: Biller, query: HistoryQuery) -> QuerySet[Payment]:
     """The biller's payments that pass the filters, unordered."""
     qs = Payment.objects.filter(biller=biller)
-    tz = timezone.get_current_timezone()
+    tz = zone_of(biller.time_zone)  # the biller's days
     if query.date_from:
         start = datetime.datetime.combine(query.date_from, datetime.time.min, tzinfo=tz)
         qs = qs.filter(paid_at__gte=start)
@@ -346,9 +347,10 @@ def payment_history_csv(
     chunk per batch of `batch_size` rows read by keyset (each batch its own
     query, so no transaction stays open and memory does not grow with the set).
     Every cell that a spreadsheet would take for a formula gets a leading `'`.
-    Times are in the current time zone (the header says which). The chunks are
-    read as the caller iterates (a streamed response: after the view returned)."""
-    tz = timezone.get_current_timezone()
+    Times are in the biller's time zone (the header says which), the zone of
+    its date filters. The chunks are read as the caller iterates (a streamed
+    response: after the view returned)."""
+    tz = zone_of(biller.time_zone)
     header = [f"paid at ({tz})", *CSV_HEADER[1:]]
     return _csv_chunks(
         base=payment_history(biller=biller, query=query),

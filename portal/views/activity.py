@@ -1,21 +1,20 @@
 """The activity page: payments received per day, by outcome, as a chart and a
 table."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from portal import charts
-from portal.access import portal_biller
+from portal.access import biller_page
 from portal.forms import ACTIVITY_DAYS, BadInput, activity_days
 from portal.selectors.activity import payment_activity
 
 
 @require_GET
 @login_required
-def activity(request, bid):
-    biller = portal_biller(user=request.user, bid=bid)
+@biller_page
+def activity(request, biller):
     context = {"biller": biller, "section": "activity", "choices": ACTIVITY_DAYS}
     try:
         number = activity_days(request.GET.get("days", "30").strip())
@@ -27,7 +26,7 @@ def activity(request, bid):
     context.update(
         {
             "days": number,
-            "time_zone": settings.TIME_ZONE,
+            "time_zone": biller.time_zone,
             "chart": charts.activity_chart(days),
             "rows": rows,
             "totals": totals,

@@ -15,7 +15,7 @@ from invoicefiles.selectors import (
 )
 from partners.selectors import biller_redactor
 from portal import formatting
-from portal.access import portal_biller
+from portal.access import biller_page
 from portal.forms import BadInput, page_number
 
 FILES_PER_PAGE = 50
@@ -24,8 +24,8 @@ ERRORS_PER_PAGE = 200
 
 @require_GET
 @login_required
-def files(request, bid):
-    biller = portal_biller(user=request.user, bid=bid)
+@biller_page
+def files(request, biller):
     context = {"biller": biller, "section": "files"}
     try:
         number = page_number(request)
@@ -54,8 +54,8 @@ def files(request, bid):
 
 @require_GET
 @login_required
-def file(request, bid, file_id):
-    biller = portal_biller(user=request.user, bid=bid)
+@biller_page
+def file(request, biller, file_id):
     invoice_file = invoice_file_of_biller(biller=biller, file_id=file_id)
     if invoice_file is None:
         raise Http404("No such file.")
@@ -102,9 +102,9 @@ def file(request, bid, file_id):
 
 @require_GET
 @login_required
-def file_bif(request, bid, file_id):
+@biller_page
+def file_bif(request, biller, file_id):
     """The file's BIF, streamed; 404 when the file is another biller's or has none."""
-    biller = portal_biller(user=request.user, bid=bid)
     invoice_file = invoice_file_of_biller(biller=biller, file_id=file_id)
     path = invoice_file_bif(invoice_file=invoice_file) if invoice_file else None
     if path is None:

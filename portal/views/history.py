@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from portal.access import portal_biller
+from portal.access import biller_page
 from portal.formatting import history_rows_format
 from portal.forms import HistoryFilterForm
 from portal.selectors.history import (
@@ -76,9 +76,9 @@ def _bad_request(request, biller, form, messages):
 
 @require_GET
 @login_required
-def payments(request, bid):
+@biller_page
+def payments(request, biller):
     """The biller's payments, filtered and sorted, one keyset page at a time."""
-    biller = portal_biller(user=request.user, bid=bid)
     form = HistoryFilterForm(request.GET)
     if not form.is_valid():
         return _bad_request(request, biller, form, form.messages())
@@ -107,10 +107,10 @@ def payments(request, bid):
 
 @require_GET
 @login_required
-def totals(request, bid):
+@biller_page
+def totals(request, biller):
     """Count, amount and fees of the filtered set: a page of its own (the no-JS
     link), or with `partial=1` the fragment the history page loads into itself."""
-    biller = portal_biller(user=request.user, bid=bid)
     form = HistoryFilterForm(request.GET)
     partial = request.GET.get("partial") == "1"
     template = "portal/_payment_totals.html" if partial else "portal/payment_totals.html"
@@ -133,9 +133,9 @@ def totals(request, bid):
 
 @require_GET
 @login_required
-def export(request, bid):
+@biller_page
+def export(request, biller):
     """The filtered set as a CSV download, streamed in the page's order."""
-    biller = portal_biller(user=request.user, bid=bid)
     form = HistoryFilterForm(request.GET)
     if not form.is_valid():
         return _bad_request(request, biller, form, form.messages())

@@ -10,14 +10,14 @@ from partners.selectors import biller_redactor
 from payments.models import ReversalStatus
 from payments.services.reversals import NOTE_MAX
 from portal import formatting
-from portal.access import portal_biller
+from portal.access import biller_page
 from portal.selectors.payments import payment_detail
 
 
 @require_GET
 @login_required
-def payment(request, bid, payment_guid):
-    biller = portal_biller(user=request.user, bid=bid)
+@biller_page
+def payment(request, biller, payment_guid):
     detail = payment_detail(biller=biller, payment_guid=payment_guid)
     if detail is None:
         raise Http404("No such payment.")

@@ -13,7 +13,7 @@ from icintegrations.errors import ApplicationError
 from partners.selectors import biller_redactor
 from payments.services.reversals import NOTE_MAX, reversal_tick_off
 from portal import formatting
-from portal.access import portal_biller
+from portal.access import biller_page
 from portal.selectors.reversals import reversal_of_biller, reversals_to_apply
 
 
@@ -36,17 +36,17 @@ def _to_apply_page(request, biller, *, error: str = "", status: int = 200):
 
 @require_GET
 @login_required
-def to_apply(request, bid):
-    biller = portal_biller(user=request.user, bid=bid)
+@biller_page
+def to_apply(request, biller):
     return _to_apply_page(request, biller)
 
 
 @require_POST
 @login_required
-def reversal_applied(request, bid, reversal_id):
+@biller_page
+def reversal_applied(request, biller, reversal_id):
     """Tick a reversal off: applied in the biller's own system. A second tick
     (a double click, a colleague) is told who did it and when."""
-    biller = portal_biller(user=request.user, bid=bid)
     reversal = reversal_of_biller(biller=biller, reversal_id=reversal_id)
     if reversal is None:
         raise Http404("No such reversal.")

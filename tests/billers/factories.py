@@ -34,6 +34,7 @@ class BillerFactory(factory.django.DjangoModelFactory):
     partner = Partner.IMT
     environment = Environment.TEST
     is_active = True
+    time_zone = "UTC"
 
 
 class BillerSettingFactory(factory.django.DjangoModelFactory):

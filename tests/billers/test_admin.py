@@ -240,3 +240,28 @@ def test_the_biller_page_lists_its_portal_users(admin_client, presets):
     assert "biller portal users" in page.content.decode().lower()
     assert "peoria-clerk" in page.content.decode()
     assert "imt-clerk" not in page.content.decode()
+
+
+def test_the_biller_page_shows_and_changes_the_time_zone(admin_client, presets):
+    peoria = presets["peoria"]
+    url = _change_url(peoria)
+    page = admin_client.get(url)
+    assert 'value="America/Phoenix"' in page.content.decode()
+    data = _form_data(page)
+    data["time_zone"] = "America/Denver"
+    assert admin_client.post(url, data).status_code == 302
+    peoria.refresh_from_db()
+    assert peoria.time_zone == "America/Denver"
+
+
+@pytest.mark.parametrize("value", ["", "Mountain", "../etc/passwd", "America/Peoria"])
+def test_a_time_zone_that_is_not_an_iana_name_is_refused(admin_client, presets, value):
+    peoria = presets["peoria"]
+    url = _change_url(peoria)
+    data = _form_data(admin_client.get(url))
+    data["time_zone"] = value
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "time_zone" in response.context["adminform"].form.errors
+    peoria.refresh_from_db()
+    assert peoria.time_zone == "America/Phoenix"

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from billers.models import FieldMapping, MappingRule, SettingDefinition
+from billers.models import Biller, FieldMapping, MappingRule, SettingDefinition
 from tests.billers.factories import (
     BifCustomizationFactory,
     BillerFactory,
@@ -101,3 +101,21 @@ def test_an_invoice_number_and_an_account_number_are_unique_per_biller():
     InvoiceFactory(invoice_number="PBL19-010007")  # another biller's
     with pytest.raises(IntegrityError):
         CustomerFactory(biller=invoice.biller, account_number=invoice.customer.account_number)
+
+
+def test_the_migration_gives_the_seeds_billers_their_zones_and_others_keep_utc(db):
+    import importlib
+
+    from django.apps import apps
+
+    from tests.billers.factories import BillerFactory
+
+    migration = importlib.import_module("billers.migrations.0006_biller_time_zone")
+    # what the AddField leaves every existing biller with
+    peoria, imt, other = (BillerFactory(bid=bid, time_zone="UTC") for bid in (2249, 1367, 4242))
+
+    migration.set_known(apps, None)
+
+    assert [b.time_zone for b in Biller.objects.filter(pk__in=[peoria.pk, imt.pk, other.pk])] == [
+        "America/Chicago", "America/Phoenix", "UTC",
+    ]  # fmt: skip

@@ -273,3 +273,21 @@ def test_an_unknown_preset_name_is_refused():
     with pytest.raises(ApplicationError) as error:
         biller_preset_load(name="springfield")
     assert error.value.code == "unknown_preset"
+
+
+def test_the_presets_set_each_billers_time_zone(presets):
+    # Peoria is in Arizona (UTC-7 all year); IMT's document stamps -05:00 in October.
+    assert presets["peoria"].time_zone == "America/Phoenix"
+    assert presets["imt"].time_zone == "America/Chicago"
+
+
+@pytest.mark.django_db
+def test_a_preset_without_a_time_zone_is_refused(preset_copy):
+    path = preset_copy(lambda data: data["biller"].pop("time_zone"))
+    assert "biller.time_zone: This field is required." in _load_fails(path)
+
+
+@pytest.mark.django_db
+def test_a_preset_with_a_made_up_time_zone_is_refused(preset_copy):
+    path = preset_copy(lambda data: data["biller"].update(time_zone="America/Peoria"))
+    assert "'America/Peoria' is not an IANA time zone name" in _load_fails(path)

@@ -46,6 +46,7 @@ def citizenserve(settings=None):
             partner="CitizenServe",
             environment="test",
             settings={8: GETQUERY, 11: ADD_PAYMENT, 13: API_KEY, **(settings or {})},
+            time_zone="UTC",
         )
     )
 
@@ -57,6 +58,7 @@ def imt(environment="test", settings=None):
             partner="IMT",
             environment=environment,
             settings={8: IMT_BASE, 10: INTEGRATOR_ID, 13: INTEGRATOR_ID, **(settings or {})},
+            time_zone="UTC",
         )
     )
 

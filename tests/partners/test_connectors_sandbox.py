@@ -26,6 +26,7 @@ def citizenserve(sandbox, key=CITIZENSERVE_KEY):
                 11: f"{sandbox.url}/citizenws/service/addlicensepayment",
                 13: key,
             },
+            time_zone="UTC",
         )
     )
 
@@ -37,6 +38,7 @@ def imt(sandbox, integrator_id=IMT_INTEGRATOR_ID):
             partner="IMT",
             environment="test",
             settings={8: sandbox.url, 10: integrator_id, 13: integrator_id},
+            time_zone="UTC",
         )
     )
 

@@ -137,3 +137,37 @@ def test_currency_accepts_the_partners_number_shapes():
     assert to_money(25.5) == Decimal("25.50")
     with pytest.raises(ValueError):
         to_money("NaN")
+
+
+def test_the_billers_mapper_maps_today_as_the_billers_day(presets, monkeypatch):
+    from partners.selectors import biller_mapper
+    from tests.support.clock import clock_at
+
+    # 05:58Z on November 24th is 22:58 on the 23rd in Peoria (America/Phoenix)
+    clock_at(monkeypatch, datetime.datetime(2026, 11, 24, 5, 58, tzinfo=datetime.UTC))
+    peoria = presets["peoria"]
+    mapped = biller_mapper(biller=peoria, settings={}).apply(CITIZENSERVE_SAMPLE)
+
+    # Peoria's InvoiceDate and InvoiceDueDate are "today"
+    assert mapped.invoice["invoice_date"] == datetime.date(2026, 11, 23)
+    assert mapped.invoice["due_date"] == datetime.date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("invoice_date", "day"),
+    [
+        # a moment with an offset is the day it is in Chicago, and year_of its year
+        ("2027-01-01T05:30:00Z", datetime.date(2026, 12, 31)),
+        ("2026-12-31T23:30:00-06:00", datetime.date(2026, 12, 31)),
+        ("2027-01-01T06:00:00+00:00", datetime.date(2027, 1, 1)),
+        # a date, or a moment without an offset, is taken as it is
+        ("2027-01-01", datetime.date(2027, 1, 1)),
+        ("2027-01-01T00:30:00", datetime.date(2027, 1, 1)),
+    ],
+)
+def test_a_date_and_time_with_an_offset_is_the_billers_day(presets, invoice_date, day):
+    imt = presets["imt"]
+    mapped = _mapper(imt, time_zone=imt.time_zone).apply({**IMT_ROW, "invoice_date": invoice_date})
+    assert mapped.errors == []
+    assert mapped.invoice["invoice_date"] == day
+    assert mapped.invoice["biller_bill_year"] == day.year

@@ -338,7 +338,9 @@ def test_a_delivery_whose_worker_died_mid_post_is_swept_and_reconciled(
         lease_until=timezone.now() - datetime.timedelta(seconds=1),
     )
     DeliveryAttempt.objects.create(delivery=delivery, kind="post", started_at=timezone.now())
-    connector_build(connector_config(biller=peoria)).post_payment(payment_request(payment))
+    connector_build(connector_config(biller=peoria)).post_payment(
+        payment_request(payment, time_zone=peoria.time_zone)
+    )
     assert lease.token
 
     # The sweep's task (run inline in tests) finds the post's outcome unknown...

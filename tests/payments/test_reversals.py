@@ -74,9 +74,11 @@ def test_an_unknown_return_code_is_refused(api, posted, code):
     assert not Reversal.objects.exists()
 
 
-def test_an_ach_return_after_60_days_is_refused(api, posted):
+def test_an_ach_return_on_the_61st_day_is_refused(api, posted):
+    # The window counts the biller's days (tests/payments/test_biller_days.py has
+    # the boundary): 60 days and a minute can still be the 60th day.
     Payment.objects.filter(pk=posted.pk).update(
-        paid_at=timezone.now() - datetime.timedelta(days=60, minutes=1)
+        paid_at=timezone.now() - datetime.timedelta(days=61)
     )
     response = ach_return(api, posted, return_code="R01")
     assert (response.status_code, response.json()["code"]) == (422, "ach_return_window_passed")

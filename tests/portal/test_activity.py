@@ -12,22 +12,31 @@ from django.utils import timezone
 from payments.models import Payment, PaymentStatus, ReversalStatus
 from portal.selectors.activity import payment_activity
 from tests.payments.factories import PaymentFactory, ReversalFactory
+from tests.support.clock import clock_at
 
 PHOENIX = "America/Phoenix"  # UTC-7 all year
 
 
 def received(biller, when: datetime.datetime, status=PaymentStatus.POSTED, **fields) -> Payment:
-    payment = PaymentFactory(biller=biller, status=status, **fields)
-    Payment.objects.filter(pk=payment.pk).update(created_at=when)
+    """A payment paid at `when`, and received by the hub then too unless `created_at` says."""
+    created_at = fields.pop("created_at", when)
+    payment = PaymentFactory(biller=biller, status=status, paid_at=when, **fields)
+    Payment.objects.filter(pk=payment.pk).update(created_at=created_at)
     return payment
+
+
+def in_zone(biller, time_zone: str) -> None:
+    biller.time_zone = time_zone
+    biller.save(update_fields=["time_zone"])
 
 
 def utc(*args) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=datetime.UTC)
 
 
-def test_days_are_counted_in_the_settings_time_zone(biller, settings):
-    settings.TIME_ZONE = PHOENIX
+def test_days_are_counted_in_the_billers_time_zone(biller, settings):
+    in_zone(biller, PHOENIX)
+    settings.TIME_ZONE = "Asia/Tokyo"  # the server's zone plays no part
     received(biller, utc(2026, 11, 20, 6, 59))  # 23:59 on the 19th in Phoenix
     received(biller, utc(2026, 11, 20, 7, 0))  # midnight on the 20th
     received(biller, utc(2026, 11, 21, 6, 0))  # 23:00 on the 20th
@@ -120,8 +129,8 @@ def test_another_billers_activity_is_not_found(portal, other_biller):
     assert response.status_code == 404
 
 
-def test_a_day_when_the_clocks_go_back_is_one_day(biller, settings):
-    settings.TIME_ZONE = "America/New_York"  # EDT ends at 06:00 UTC on 2026-11-01
+def test_a_day_when_the_clocks_go_back_is_one_day(biller):
+    in_zone(biller, "America/New_York")  # EDT ends at 06:00 UTC on 2026-11-01
     received(biller, utc(2026, 11, 1, 3, 59))  # 23:59 EDT on Oct 31
     received(biller, utc(2026, 11, 1, 4, 0))  # 00:00 EDT on Nov 1
     received(biller, utc(2026, 11, 1, 5, 59))  # 01:59 EDT
@@ -136,8 +145,8 @@ def test_a_day_when_the_clocks_go_back_is_one_day(biller, settings):
     ]  # fmt: skip
 
 
-def test_a_half_hour_time_zone_counts_its_days_right(biller, settings):
-    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30
+def test_a_half_hour_time_zone_counts_its_days_right(biller):
+    in_zone(biller, "Asia/Kolkata")  # UTC+05:30
     received(biller, utc(2026, 11, 19, 18, 29))  # 23:59 on the 19th
     received(biller, utc(2026, 11, 19, 18, 30))  # midnight on the 20th
 
@@ -161,3 +170,37 @@ def test_the_range_is_cut_where_daylight_saving_changes():
         (start, utc(2026, 11, 1, 6), -4.0), (utc(2026, 11, 1, 6), end, -5.0),
     ]  # fmt: skip
     assert len(_constant_offsets(ZoneInfo("UTC"), start, end)) == 1
+
+
+def test_a_payment_counts_on_the_day_it_was_paid_not_the_day_it_arrived(biller):
+    in_zone(biller, PHOENIX)
+    # paid at 23:30 on the 19th in Phoenix, received by the hub on the 21st
+    late = received(biller, utc(2026, 11, 20, 6, 30), created_at=utc(2026, 11, 21, 15))
+    ReversalFactory(payment=late, status=ReversalStatus.TO_APPLY)
+    received(biller, utc(2026, 11, 20, 7, 30), created_at=utc(2026, 11, 21, 15))
+
+    days = payment_activity(biller=biller, days=3, today=datetime.date(2026, 11, 21))
+
+    assert [(d.day.isoformat(), d.total) for d in days] == [
+        ("2026-11-19", 1), ("2026-11-20", 1), ("2026-11-21", 0),
+    ]  # fmt: skip
+    assert days[0].counts["reversed"] == 1 and days[1].counts["posted"] == 1
+
+
+def test_the_page_ends_on_the_billers_today_around_its_midnight(portal, biller, monkeypatch):
+    # 05:58Z on November 24th is 22:58 on the 23rd in Phoenix
+    in_zone(biller, PHOENIX)
+    clock_at(monkeypatch, utc(2026, 11, 24, 5, 58))
+    received(biller, utc(2026, 11, 24, 5, 50))  # 22:50 on the 23rd in Phoenix
+    received(biller, utc(2026, 11, 23, 6, 59))  # 23:59 on the 22nd
+
+    page = html.unescape(
+        portal.get(
+            reverse("portal:activity", kwargs={"bid": biller.bid}), {"days": "7"}
+        ).content.decode()
+    )
+
+    bars = re.findall(r'<g class="bar">\s*<title>([^<]*)</title>', page)
+    assert bars[-1] == "Mon 2026-11-23: 1 payment (1 posted)"
+    assert bars[-2] == "Sun 2026-11-22: 1 payment (1 posted)"
+    assert "Days are in America/Phoenix." in page

@@ -149,8 +149,10 @@ def test_the_export_says_which_payments_were_reversed(portal, biller):
     assert read(export(portal, biller))[1][12] == "void (to_apply)"
 
 
-def test_times_are_in_the_sites_time_zone(portal, biller, settings):
-    settings.TIME_ZONE = "America/Phoenix"
+def test_times_are_in_the_billers_time_zone(portal, biller, settings):
+    biller.time_zone = "America/Phoenix"
+    biller.save(update_fields=["time_zone"])
+    settings.TIME_ZONE = "Asia/Tokyo"  # the server's zone plays no part
     PaymentFactory(biller=biller, paid_at=at(20, 3))
     rows = read(export(portal, biller))
     assert rows[0][0] == "paid at (America/Phoenix)"
@@ -161,3 +163,18 @@ def test_the_export_of_a_biller_without_payments_is_the_header(portal, biller):
     rows = read(export(portal, biller))
     assert len(rows) == 1
     assert rows[0][1] == "payment GUID"
+
+
+def test_the_exports_day_filter_is_the_billers_day(portal, biller):
+    biller.time_zone = "America/Phoenix"
+    biller.save(update_fields=["time_zone"])
+    late = PaymentFactory(
+        biller=biller, paid_at=datetime.datetime(2026, 11, 24, 5, 58, tzinfo=datetime.UTC)
+    )
+    PaymentFactory(
+        biller=biller, paid_at=datetime.datetime(2026, 11, 24, 7, 0, tzinfo=datetime.UTC)
+    )
+
+    rows = read(export(portal, biller, **{"from": "2026-11-23", "to": "2026-11-23"}))
+
+    assert [row[:2] for row in rows[1:]] == [["2026-11-23 22:58:00", str(late.payment_guid)]]

@@ -154,8 +154,14 @@ def test_each_filter_narrows_the_rows_and_the_totals(portal, biller, ledger, par
     assert figures.fees == sum((fees.get(n, Decimal("1.95")) for n in expected), Decimal("0"))
 
 
-def test_dates_are_whole_days_in_the_sites_time_zone(portal, biller, settings):
-    settings.TIME_ZONE = "America/Phoenix"  # UTC-7 all year
+def in_zone(biller, time_zone: str) -> None:
+    biller.time_zone = time_zone
+    biller.save(update_fields=["time_zone"])
+
+
+def test_dates_are_whole_days_in_the_billers_time_zone(portal, biller, settings):
+    in_zone(biller, "America/Phoenix")  # UTC-7 all year
+    settings.TIME_ZONE = "Asia/Tokyo"  # the server's zone plays no part
     phoenix = datetime.timezone(datetime.timedelta(hours=-7))
     PaymentFactory(biller=biller, invoice_number="EARLY", paid_at=at(10, 0, 0, phoenix))
     PaymentFactory(biller=biller, invoice_number="LATE", paid_at=at(10, 23, 59, phoenix))
@@ -326,7 +332,8 @@ def test_a_cursor_is_bound_to_its_sort_and_biller(portal, biller, other_biller, 
 def test_invalid_filters_are_a_400_that_says_what_is_wrong(
     portal, biller, ledger, params, message, settings
 ):
-    settings.TIME_ZONE = "Australia/Sydney"  # ahead of UTC: the earliest day's start is before it
+    # ahead of UTC: the earliest day's start is before it
+    in_zone(biller, "Australia/Sydney")
     for name in ("portal:payments", "portal:payment_totals", "portal:export"):
         response = portal.get(reverse(name, kwargs={"bid": biller.bid}), params)
         assert response.status_code == 400, name
@@ -379,3 +386,16 @@ def test_every_status_can_be_chosen_in_the_filter():
     from portal.forms import STATUS_CHOICES
 
     assert [value for value, _ in STATUS_CHOICES] == list(PaymentStatus.values)
+
+
+def test_a_payment_at_0558z_is_on_peorias_day_before_in_the_filter_and_the_rows(portal, biller):
+    in_zone(biller, "America/Phoenix")
+    PaymentFactory(biller=biller, invoice_number="LATE", paid_at=at(24, 5, 58))  # 22:58 on the 23rd
+    PaymentFactory(biller=biller, invoice_number="MIDNIGHT", paid_at=at(24, 7, 0))
+
+    on_23rd = history(portal, biller, **{"from": "2026-11-23", "to": "2026-11-23"})
+    on_24th = history(portal, biller, **{"from": "2026-11-24", "to": "2026-11-24"})
+
+    assert shown(on_23rd) == ["LATE"] and shown(on_24th) == ["MIDNIGHT"]
+    assert on_23rd.context["page"].rows[0]["paid"] == "2026-11-23 22:58"
+    assert on_24th.context["page"].rows[0]["paid"] == "2026-11-24 00:00"

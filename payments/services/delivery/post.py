@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billers.models import RefreshSource
+from billers.zones import day_in_zone
 from icintegrations.errors import ErrorCode
 from partners.connectors.base import Connector, PaymentRequest, PostResult, ReversalRequest
 from partners.connectors.errors import NotSupported, Outcome, PartnerError
@@ -38,7 +39,8 @@ def connector_for(delivery: Delivery) -> Connector:
     return connector_build(connector_config_by_id(biller_id=delivery.biller_id))
 
 
-def payment_request(payment: Payment) -> PaymentRequest:
+def payment_request(payment: Payment, *, time_zone: str) -> PaymentRequest:
+    """The payment as the connector posts it; its date is the biller's day."""
     return PaymentRequest(
         payment_guid=str(payment.payment_guid),
         invoice_number=payment.invoice_number,
@@ -47,7 +49,7 @@ def payment_request(payment: Payment) -> PaymentRequest:
         method=payment.method,
         approval_code=payment.approval_code,
         payer_name=payment.payer_name,
-        paid_on=timezone.localtime(payment.paid_at).date(),
+        paid_on=day_in_zone(payment.paid_at, time_zone=time_zone),
     )
 
 
@@ -72,7 +74,7 @@ def delivery_post(lease: Lease) -> RunResult:
         return Result.LEASE_LOST
     delivery.snapshot = snapshot
     attempt = attempt_start(delivery, AttemptKind.POST)
-    result = connector.post_payment(payment_request(payment))
+    result = connector.post_payment(payment_request(payment, time_zone=connector.config.time_zone))
     with transaction.atomic():  # one commit for the attempt, the delivery and the payment
         attempt_finish(attempt, result)
         breaker_record(
