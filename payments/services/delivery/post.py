@@ -23,6 +23,7 @@ from payments.models import (
     Payment,
 )
 from payments.services.breaker import breaker_record
+from payments.services.delivery.hold import delivery_credentials_refused
 from payments.services.delivery.results import Detailed, Lease, Result, RunResult
 from payments.services.delivery.state import (
     attempt_finish,
@@ -81,7 +82,10 @@ def delivery_post(lease: Lease) -> RunResult:
             error_code=result.error_code,
             message=result.message,
         )
-        return post_result_apply(delivery, lease, result, now=timezone.now(), snapshot=snapshot)
+        return post_result_apply(
+            delivery, lease, result, now=timezone.now(), snapshot=snapshot,
+            called_at=attempt.started_at,
+        )  # fmt: skip
 
 
 def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResult | None]:
@@ -148,9 +152,16 @@ def post_result_apply(
     *,
     now: datetime.datetime,
     snapshot: dict | None,
+    called_at: datetime.datetime | None = None,
 ) -> RunResult:
     """What a post's outcome makes of the delivery: posted, rejected, a retry (or
-    a dead letter), or, for an unknown outcome, a reconciliation (or a review)."""
+    a dead letter), or, for an unknown outcome, a reconciliation (or a review).
+    Refused credentials (401/403) reject nothing: the delivery is held, and the
+    post is not counted (`called_at`: when the post began)."""
+    if result.error_code == ErrorCode.PARTNER_AUTH_FAILED:
+        return delivery_credentials_refused(
+            delivery, lease, message=result.message, called_at=called_at
+        )
     attempts = delivery.attempts + 1
     if result.outcome == Outcome.SUCCESS:
         delivery_transition(
@@ -214,4 +225,6 @@ def _post_reversal(lease: Lease, connector: Connector) -> RunResult:
         )
     attempt_finish(attempt, result)
     breaker_record(state=lease.breaker, outcome=result.outcome, error_code=result.error_code)
-    return post_result_apply(delivery, lease, result, now=timezone.now(), snapshot=None)
+    return post_result_apply(
+        delivery, lease, result, now=timezone.now(), snapshot=None, called_at=attempt.started_at
+    )
