@@ -5,40 +5,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billers', '0005_drop_redundant_biller_indexes'),
-        ('payments', '0007_attempt_started_index'),
+        ("billers", "0005_drop_redundant_biller_indexes"),
+        ("payments", "0007_attempt_started_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='held',
-            field=models.BooleanField(default=False, help_text="Held for the biller's credentials (the partner answered 401/403): not due until the hold lifts (CredentialHold). Not counted as an attempt."),
+            model_name="delivery",
+            name="held",
+            field=models.BooleanField(
+                default=False,
+                help_text="Held for the biller's credentials (the partner answered 401/403): not due until the hold lifts (CredentialHold). Not counted as an attempt.",
+            ),
         ),
         migrations.AddField(
-            model_name='operatoraction',
-            name='biller',
-            field=models.ForeignKey(blank=True, help_text="For an action on a biller's deliveries as a whole (retry the held ones).", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billers.biller'),
+            model_name="operatoraction",
+            name="biller",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For an action on a biller's deliveries as a whole (retry the held ones).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billers.biller",
+            ),
         ),
         migrations.AlterField(
-            model_name='operatoraction',
-            name='action',
-            field=models.CharField(choices=[('replay', 'Replayed a dead letter'), ('mark_posted', "Marked posted (found in the partner's system)"), ('repost', 'Re-posted after review'), ('repost_rejected', 'Re-posted a rejected delivery'), ('retry_held', 'Retried the deliveries held for credentials'), ('applied', "Reversal applied in the biller's system")], max_length=16),
+            model_name="operatoraction",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("replay", "Replayed a dead letter"),
+                    ("mark_posted", "Marked posted (found in the partner's system)"),
+                    ("repost", "Re-posted after review"),
+                    ("repost_rejected", "Re-posted a rejected delivery"),
+                    ("retry_held", "Retried the deliveries held for credentials"),
+                    ("applied", "Reversal applied in the biller's system"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='CredentialHold',
+            name="CredentialHold",
             fields=[
-                ('biller', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='credential_hold', serialize=False, to='billers.biller')),
-                ('partner', models.CharField(max_length=32)),
-                ('since', models.DateTimeField(blank=True, help_text='When the credentials were refused; empty: not held.', null=True)),
-                ('held', models.PositiveIntegerField(default=0, help_text='Deliveries held.')),
-                ('last_probe_at', models.DateTimeField(blank=True, null=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('probe', models.ForeignKey(blank=True, help_text='The one held delivery let through to try the credentials again.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='payments.delivery')),
+                (
+                    "biller",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="credential_hold",
+                        serialize=False,
+                        to="billers.biller",
+                    ),
+                ),
+                ("partner", models.CharField(max_length=32)),
+                (
+                    "since",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When the credentials were refused; empty: not held.",
+                        null=True,
+                    ),
+                ),
+                ("held", models.PositiveIntegerField(default=0, help_text="Deliveries held.")),
+                ("last_probe_at", models.DateTimeField(blank=True, null=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "probe",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The one held delivery let through to try the credentials again.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="payments.delivery",
+                    ),
+                ),
             ],
         ),
     ]

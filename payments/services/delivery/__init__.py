@@ -24,7 +24,8 @@ payment or of someone outside the hub, never of a sibling delivery.
 One module per step: `claim` (enqueue, claim, lease, recovery), `post` (the
 snapshot and the post), `reconcile` (the read-back), `state` (attempt rows and
 transitions), `sweep`, `hold` and `release` (the credential hold); `run` takes
-a delivery one step; `results` holds what they return. This package's names are the pump's interface.
+a delivery one step; `results` holds what they return. This package's names
+are the pump's interface.
 """
 
 from payments.services.delivery.claim import (

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from icintegrations.errors import ErrorCode
 from partners.connectors.errors import Outcome
 from payments.models import CredentialHold, Delivery, DeliveryAttempt
 from payments.services.delivery.claim import delivery_enqueue
 from payments.services.delivery.hold import HELD_STATUSES, held_count
 from payments.services.delivery.results import Lease
-from icintegrations.errors import ErrorCode
 
 
 def credential_hold_release(*, biller_id: int, why: str) -> int:
