@@ -55,7 +55,8 @@ def credential_hold_release(*, biller_id: int, why: str) -> int:
 
 def credential_probes_start(*, now: datetime.datetime) -> int:
     """For every hold whose last probe (or start) is ICI_PUMP_AUTH_RETRY_MINUTES
-    old: let its oldest held delivery through as the probe. Returns how many."""
+    old: let its oldest held delivery through as the probe, due now (the sweep
+    enqueues it with the others). Returns how many."""
     due = now - datetime.timedelta(minutes=settings.ICI_PUMP_AUTH_RETRY_MINUTES)
     holds = CredentialHold.objects.filter(since__isnull=False).filter(
         Q(last_probe_at__lte=due) | Q(last_probe_at__isnull=True, since__lte=due)
@@ -99,8 +100,7 @@ def _probe_start(*, biller_id: int, now: datetime.datetime) -> int:
         hold.last_probe_at = now
         hold.held = held_count(biller_id=biller_id)
         hold.save()
-        delivery_enqueue(probe.pk)
-    return 1
+    return 1  # due now: the sweep that started it enqueues it
 
 
 def credential_probe_settle(lease: Lease) -> int:
