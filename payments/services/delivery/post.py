@@ -11,7 +11,7 @@ from django.utils import timezone
 from billers.models import RefreshSource
 from icintegrations.errors import ErrorCode
 from partners.connectors.base import Connector, PaymentRequest, PostResult, ReversalRequest
-from partners.connectors.errors import NotSupported, Outcome, PartnerError
+from partners.connectors.errors import NotSupported, Outcome, PartnerAuthError, PartnerError
 from partners.connectors.registry import connector_build
 from partners.selectors import connector_config_by_id
 from payments.models import (
@@ -59,9 +59,12 @@ def delivery_post(lease: Lease) -> RunResult:
         return _post_reversal(lease, connector)
     snapshot = None
     if delivery.kind == DeliveryKind.PAYMENT:
+        began = timezone.now()
         snapshot, failure = _snapshot(lease, connector)
         if failure is not None:
-            verdict = post_result_apply(delivery, lease, failure, now=timezone.now(), snapshot=None)
+            verdict = post_result_apply(
+                delivery, lease, failure, now=timezone.now(), snapshot=None, called_at=began
+            )
             return Detailed(Result.SNAPSHOT_FAILED, verdict)
     # The snapshot is written before the post's attempt row, and both before the
     # post, so that whoever reconciles the post (this worker, or the sweep if this
@@ -92,7 +95,8 @@ def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResu
     """The partner's figure for the invoice before the post: from the payer's
     RTDR lookup when it is recent and no post to the invoice has happened since,
     otherwise read now. Returns (snapshot, None), or (None, failure) when the
-    partner could not be read (then nothing is posted)."""
+    partner could not be read or refused the biller's credentials (then nothing
+    is posted)."""
     delivery, payment = lease.delivery, lease.delivery.payment
     invoice = payment.invoice
     now = timezone.now()
@@ -128,8 +132,11 @@ def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResu
     except PartnerError as e:
         result = PostResult.of_error(e)
         attempt_finish(attempt, result)
+        if isinstance(e, PartnerAuthError):
+            # The biller's credentials refused: nothing is posted; held (post_result_apply).
+            return None, result
         if e.outcome == Outcome.REJECTED:
-            # The partner does not know the invoice (or refused us): post anyway;
+            # The partner does not know the invoice: post anyway;
             # its answer decides, and an unknown outcome will go to review.
             return None, None
         breaker_record(state=lease.breaker, outcome=e.outcome, error_code=e.code, message=e.message)
