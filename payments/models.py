@@ -189,6 +189,8 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["biller", "invoice_number"], name="delivery_invoice"),
+            # The few deliveries held for their biller's credentials (CredentialHold).
+            models.Index(fields=["biller"], condition=models.Q(held=True), name="delivery_held"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -30,7 +30,7 @@ from payments.models import (
 )
 from payments.queries import due_q
 from payments.services.breaker import breaker_state
-from payments.services.delivery.hold import delivery_hold_check
+from payments.services.delivery.hold import delivery_hold_check, held_count
 from payments.services.delivery.post import post_result_apply
 from payments.services.delivery.results import Detailed, Lease, Result, RunResult
 from payments.services.delivery.state import delivery_transition
@@ -160,10 +160,19 @@ def _hold(lease: Lease, now: datetime.datetime) -> Detailed:
 
 
 def _busy(delivery_id: int, now: datetime.datetime) -> Result:
-    """Another delivery of the same invoice is in flight or reconciling."""
-    Delivery.objects.filter(pk=delivery_id).update(
-        next_attempt_at=now + BUSY_WAIT, enqueued_at=None
-    )
+    """Another delivery of the same invoice is in flight or reconciling. If it is
+    held for the biller's credentials, so is this one (it would wait for it)."""
+    rows = Delivery.objects.filter(pk=delivery_id)
+    with transaction.atomic():
+        hold = (
+            CredentialHold.objects.select_for_update()
+            .filter(biller_id=Subquery(rows.values("biller_id")[:1]), since__isnull=False)
+            .first()
+        )
+        rows.update(next_attempt_at=now + BUSY_WAIT, enqueued_at=None, held=hold is not None)
+        if hold is not None:
+            hold.held = held_count(biller_id=hold.biller_id)
+            hold.save(update_fields=["held", "updated_at"])
     return Result.BUSY
 
 
