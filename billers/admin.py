@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from billers.forms import BillerSettingForm, ConnectionTestForm, MappingReviewForm
+from billers.hooks import biller_notices, settings_saved_notify
 from billers.models import (
     ApiClient,
     BifCustomization,
@@ -115,7 +116,7 @@ class BillerAdmin(SimpleHistoryAdmin):
     list_display = ["bid", "name", "partner", "environment", "time_zone", "is_active", "updated_at"]
     list_filter = ["partner", "environment", "is_active"]
     search_fields = ["=bid", "name", "biller_guid"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["notices", "created_at", "updated_at"]
     fields = [
         "bid",
         "name",
@@ -124,6 +125,7 @@ class BillerAdmin(SimpleHistoryAdmin):
         "environment",
         "time_zone",
         "is_active",
+        "notices",
         "created_at",
         "updated_at",
     ]
@@ -135,6 +137,20 @@ class BillerAdmin(SimpleHistoryAdmin):
         FieldMappingInline,
         BillerMembershipInline,
     ]
+
+    @admin.display(description="Payments")
+    def notices(self, obj):
+        """What the apps above billers say of it (billers.hooks): e.g. its
+        credentials refused by the partner, with the payments held."""
+        if obj is None or obj.pk is None:
+            return "-"
+        return " ".join(biller_notices(obj)) or "-"
+
+    def save_related(self, request, form, formsets, change):
+        """Saving the biller's page saves its settings: the apps above are told
+        (a credential hold lifts, and the held payments are posted again)."""
+        super().save_related(request, form, formsets, change)
+        settings_saved_notify(biller_id=form.instance.pk)
 
     # -- Solutions Engineering tools: a page each, linked from the biller's page ----
 

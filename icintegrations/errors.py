@@ -72,6 +72,7 @@ class ErrorCode(StrEnum):
     PAYMENT_REVERSED = "payment_reversed"
     CONFLICT = "conflict"
     REVERSAL_APPLIED = "reversal_applied"
+    NOT_HELD = "not_held"
 
     # An invoice file (invoicefiles: its API, and a file's own error).
     INVOICE_FILE_NOT_FOUND = "invoice_file_not_found"

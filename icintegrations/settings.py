@@ -212,6 +212,9 @@ ICI_PUMP_SWEEP_MINUTES = env.int("ICI_PUMP_SWEEP_MINUTES", default=1)
 # A delivery whose task was enqueued this long ago and has not run is taken to
 # have lost it (more than Q_CLUSTER's timeout, so a running task is never doubled).
 ICI_PUMP_REQUEUE_SECONDS = env.float("ICI_PUMP_REQUEUE_SECONDS", default=120.0)
+# A biller whose credentials the partner refused (401/403) has its deliveries
+# held; every AUTH_RETRY_MINUTES the sweep lets one through as a probe.
+ICI_PUMP_AUTH_RETRY_MINUTES = env.float("ICI_PUMP_AUTH_RETRY_MINUTES", default=30.0)
 
 # The biller portal (/portal/): log-in throttling. After FAILURES_PER_USER failed
 # log-ins for one username, or FAILURES_PER_ADDRESS from one address, within a

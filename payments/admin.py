@@ -4,14 +4,13 @@ with every partner call, breakers, and the audit trail.
 Everything here is read-only: the pump's rows change through its services, never
 by editing a form. What a person may do is on a page of its own, with a required
 reason kept as an OperatorAction: replay a dead letter, resolve a review item
-(mark it posted, or post it again), mark a reversal applied.
+(mark it posted, or post it again), post a rejected delivery again, retry the
+deliveries held for a biller's credentials ("Retry now"), mark a reversal applied.
 """
 
 import json
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -24,33 +23,27 @@ from django.utils.html import format_html
 
 from billers.admin import ReadOnlyAdmin
 from icintegrations.errors import ApplicationError
+from payments.admin_forms import (
+    ACTION_CHOICES,
+    Action,
+    DeliveryResolveForm,
+    HoldRetryForm,
+    ReversalApplyForm,
+    delivery_actions,
+)
 from payments.models import (
     CircuitBreaker,
+    CredentialHold,
     Delivery,
     DeliveryAttempt,
-    DeliveryStatus,
     OperatorAction,
     Payment,
     Reversal,
     ReversalStatus,
 )
-from payments.selectors_operations import DEFAULT_WINDOW, WINDOWS, operations_summary
-from payments.services.operators import ALLOWED_FROM, delivery_resolve
+from payments.services.holds import credential_hold_retry
+from payments.services.operators import delivery_resolve
 from payments.services.reversals import reversal_mark_applied
-
-Action = OperatorAction.Action
-
-# What each choice does, as the operator chooses it (the Action labels say what was done).
-ACTION_CHOICES = {
-    Action.REPLAY: "Replay: post it to the partner again, with a fresh set of retries",
-    Action.MARK_POSTED: "Mark posted: it is in the partner's system already",
-    Action.REPOST: "Re-post: it is not in the partner's system; post it again",
-}
-
-
-def delivery_actions(delivery: Delivery) -> list[Action]:
-    """The operator actions that fit the delivery's status."""
-    return [action for action in ACTION_CHOICES if delivery.status in ALLOWED_FROM[action]]
 
 
 def _change_link(obj) -> str:
@@ -120,48 +113,6 @@ class DeliveryInline(ReadOnlyInline):
 # -- the operator pages -------------------------------------------------------------
 
 
-class DeliveryResolveForm(forms.Form):
-    action = forms.ChoiceField(widget=forms.RadioSelect)
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="Why: kept in the audit trail with your name.",
-    )
-    receipt_number = forms.CharField(
-        label="Partner receipt number",
-        max_length=100,
-        required=False,
-        help_text="For mark posted: the receipt number the partner's system shows, if any.",
-    )
-
-    def __init__(self, *args, delivery: Delivery, **kwargs):
-        super().__init__(*args, **kwargs)
-        fitting = delivery_actions(delivery)
-        action = self.fields["action"]
-        assert isinstance(action, forms.ChoiceField)  # declared above
-        action.choices = [(choice.value, ACTION_CHOICES[choice]) for choice in fitting]
-        action.error_messages["invalid_choice"] = (
-            f"That action does not fit a delivery in status “{delivery.get_status_display()}”."
-        )
-        if len(fitting) == 1:
-            action.initial = fitting[0].value
-
-    def clean(self):
-        cleaned = super().clean()
-        assert cleaned is not None  # Django's own clean() returns cleaned_data
-        if cleaned.get("receipt_number") and cleaned.get("action") != Action.MARK_POSTED:
-            self.add_error("receipt_number", "A receipt number goes with mark posted only.")
-        return cleaned
-
-
-class ReversalApplyForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="How and where it was applied: kept in the audit trail with your name.",
-    )
-
-
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin  # what the mixin is mixed into
 else:
@@ -181,7 +132,9 @@ class OperatorPagesMixin(_ModelAdmin):
     def _change_url(self, obj):
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
 
-    def _operator_page(self, request, *, obj, form, title, details, available, submit_label):
+    def _operator_page(
+        self, request, *, obj, form, title, details, available, submit_label, unavailable=""
+    ):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -195,6 +148,7 @@ class OperatorPagesMixin(_ModelAdmin):
             "errors": helpers.AdminErrorList(form, []),
             "available": available,
             "submit_label": submit_label,
+            "unavailable": unavailable,
             "change_url": self._change_url(obj),
             "has_view_permission": self.has_view_permission(request, obj),
         }
@@ -419,6 +373,84 @@ class ReversalAdmin(OperatorPagesMixin, ReadOnlyAdmin):
         )
 
 
+@admin.register(CredentialHold)
+class CredentialHoldAdmin(OperatorPagesMixin, ReadOnlyAdmin):
+    """Billers whose credentials the partner refused (401/403): their deliveries are
+    held, never rejected. "Retry now" lifts the hold and posts them again."""
+
+    change_form_template = "admin/payments/change_form.html"
+    list_display = ["biller", "partner", "state", "held", "last_probe_at", "last_error"]
+    list_filter = ["partner"]
+    list_select_related = ["biller"]
+    fields = [
+        "biller", "partner", "state", "held", "last_probe_at", "probe", "released_at",
+        "last_error", "updated_at",
+    ]  # fmt: skip
+    readonly_fields = ["state"]
+
+    @admin.display(description="State")
+    def state(self, obj):
+        if obj.since is None:
+            return "credentials accepted (not held)"
+        return f"credentials refused since {obj.since:%Y-%m-%d %H:%M} UTC"
+
+    def get_urls(self):
+        retry = path(
+            "<path:object_id>/retry/",
+            self.admin_site.admin_view(self.retry_view),
+            name="payments_credentialhold_retry",
+        )
+        return [retry, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        links = []
+        hold = self.get_object(request, unquote(object_id))
+        if hold is not None and hold.since and request.user.has_perm("payments.change_delivery"):
+            links = [("Retry now", reverse("admin:payments_credentialhold_retry", args=[hold.pk]))]
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "operator_links": links}
+        )
+
+    def _operator_permission(self, request):
+        # Retrying posts deliveries: whoever may act on deliveries may retry them.
+        if not request.user.has_perm("payments.change_delivery"):
+            raise PermissionDenied
+
+    def retry_view(self, request, object_id):
+        self._operator_permission(request)
+        hold = get_object_or_404(CredentialHold.objects.select_related("biller"), pk=object_id)
+        form = HoldRetryForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                released = credential_hold_retry(
+                    biller=hold.biller, user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as e:
+                form.add_error(None, e.message)
+            else:
+                self.message_user(
+                    request, f"{released} held deliveries are posted again.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(self._change_url(hold))
+        return self._operator_page(
+            request,
+            obj=hold,
+            form=form,
+            title="Retry the deliveries held for credentials",
+            details=[
+                ("Biller", hold.biller),
+                ("Partner", hold.partner),
+                ("State", self.state(hold)),
+                ("Held", hold.held),
+                ("Last probe", hold.last_probe_at or "-"),
+                ("Last error", hold.last_error or "-"),
+            ],
+            available=hold.since is not None,
+            submit_label="Retry now",
+            unavailable="Nothing is held: the partner last accepted the credentials.",
+        )
+
+
 @admin.register(CircuitBreaker)
 class CircuitBreakerAdmin(ReadOnlyAdmin):
     list_display = [
@@ -439,45 +471,8 @@ class OperatorActionAdmin(ReadOnlyAdmin):
     list_filter = ["action", "user"]
     search_fields = ["=delivery__payment__payment_guid", "=reversal__payment__payment_guid"]
     date_hierarchy = "created_at"
-    list_select_related = ["user", "delivery__payment", "reversal__payment"]
+    list_select_related = ["user", "delivery__payment", "reversal__payment", "biller"]
 
-    @admin.display(description="Delivery or reversal")
+    @admin.display(description="Delivery, reversal or biller")
     def target(self, obj):
-        return _change_link(obj.delivery or obj.reversal)
-
-
-# -- the operations page ------------------------------------------------------------
-
-
-def _deliveries_url(partner: str, status: str) -> str:
-    query = urlencode({"status__exact": status, "partner__exact": partner})
-    return f"{reverse('admin:payments_delivery_changelist')}?{query}"
-
-
-def operations_view(request):
-    """Every partner at a glance over a recent window (staff only: see payments.admin_urls)."""
-    window = request.GET.get("window", DEFAULT_WINDOW)
-    if window not in WINDOWS:
-        window = DEFAULT_WINDOW
-    summary = operations_summary(window=window)
-    partners = [
-        {
-            "name": p.partner,
-            "sources": [("Real-time calls (RTDR, bills)", p.realtime), ("Data Pump", p.pump)],
-            "dead_letters": p.dead_letters,
-            "dead_letters_url": _deliveries_url(p.partner, DeliveryStatus.DEAD),
-            "review_items": p.review_items,
-            "review_items_url": _deliveries_url(p.partner, DeliveryStatus.REVIEW),
-            "breaker": p.breaker,
-        }
-        for p in summary.partners
-    ]
-    context = {
-        **admin.site.each_context(request),
-        "title": "Operations",
-        "summary": summary,
-        "partners": partners,
-        "windows": list(WINDOWS),
-        "breakers_url": reverse("admin:payments_circuitbreaker_changelist"),
-    }
-    return TemplateResponse(request, "admin/operations.html", context)
+        return _change_link(obj.delivery or obj.reversal or obj.biller)

@@ -15,7 +15,7 @@ from partners.apis import ErrorSerializer
 from partners.selectors import biller_for_client
 from payments.models import Payment, PaymentStatus, ReversalKind
 from payments.nacha import RETURN_CODES
-from payments.selectors import payment_attempts, payment_for_biller
+from payments.selectors import payment_attempts, payment_for_biller, payment_hold
 from payments.services.payments import SEED_PAYMENT_SOURCES, PaymentIn, payment_accept
 from payments.services.reversals import reversal_record
 
@@ -100,6 +100,12 @@ class PaymentOutSerializer(serializers.Serializer):
 
 class PaymentDetailSerializer(PaymentOutSerializer):
     attempts = AttemptSerializer(many=True)
+    hold = serializers.CharField(
+        allow_null=True,
+        help_text='"partner_auth_failed": the partner refused the biller\'s credentials '
+        "(401/403) and the payment is held (status stays pending; it is posted once the "
+        "credentials work again, never rejected for them). null otherwise.",
+    )
 
 
 def _payment_of(request, bid: int, guid: str) -> Payment:
@@ -144,6 +150,7 @@ class PaymentDetailApi(APIView):
         payment = _payment_of(request, bid, guid)
         data = PaymentOutSerializer(payment).data
         data["attempts"] = AttemptSerializer(payment_attempts(payment=payment), many=True).data
+        data["hold"] = payment_hold(payment=payment)
         return Response(data)
 
 

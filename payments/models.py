@@ -175,6 +175,11 @@ class Delivery(models.Model):
         "(balance due or paid amount), to reconcile an unknown outcome.",
     )
     last_error = models.CharField(max_length=500, blank=True)
+    held = models.BooleanField(
+        default=False,
+        help_text="Held for the biller's credentials (the partner answered 401/403): not "
+        "due until the hold lifts (CredentialHold). Not counted as an attempt.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -185,6 +190,8 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["biller", "invoice_number"], name="delivery_invoice"),
+            # The few deliveries held for their biller's credentials (CredentialHold).
+            models.Index(fields=["biller"], condition=models.Q(held=True), name="delivery_held"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -299,6 +306,42 @@ class CircuitBreaker(models.Model):
         return f"{self.partner} breaker"
 
 
+class CredentialHold(models.Model):
+    """A biller whose partner refused its credentials (401/403): its deliveries
+    are held (Delivery.held), untried and not counted as attempts, until the
+    hold lifts: a setting of the biller saved, an operator's "Retry now", or a
+    probe (one delivery, every ICI_PUMP_AUTH_RETRY_MINUTES) that the partner
+    accepts. The row stays after it lifts (`since` empty), with `released_at`:
+    a refusal of a call that began before then used the old credentials and
+    holds nothing."""
+
+    biller = models.OneToOneField(
+        Biller, on_delete=models.PROTECT, primary_key=True, related_name="credential_hold"
+    )
+    partner = models.CharField(max_length=32)
+    since = models.DateTimeField(
+        null=True, blank=True, help_text="When the credentials were refused; empty: not held."
+    )
+    held = models.PositiveIntegerField(default=0, help_text="Deliveries held.")
+    last_probe_at = models.DateTimeField(null=True, blank=True)
+    probe = models.ForeignKey(
+        "Delivery",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The one held delivery let through to try the credentials again.",
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        if self.since is None:
+            return f"{self.biller}: credentials accepted"
+        return f"{self.biller}: credentials refused since {self.since:%Y-%m-%d %H:%M} UTC"
+
+
 class OperatorAction(models.Model):
     """What a person did to a delivery, and why: the audit trail of the pump."""
 
@@ -306,6 +349,8 @@ class OperatorAction(models.Model):
         REPLAY = "replay", "Replayed a dead letter"
         MARK_POSTED = "mark_posted", "Marked posted (found in the partner's system)"
         REPOST = "repost", "Re-posted after review"
+        REPOST_REJECTED = "repost_rejected", "Re-posted a rejected delivery"
+        RETRY_HELD = "retry_held", "Retried the deliveries held for credentials"
         APPLIED = "applied", "Reversal applied in the biller's system"
 
     delivery = models.ForeignKey(
@@ -313,6 +358,14 @@ class OperatorAction(models.Model):
     )
     reversal = models.ForeignKey(
         Reversal, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+    )
+    biller = models.ForeignKey(
+        Biller,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For an action on a biller's deliveries as a whole (retry the held ones).",
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     reason = models.CharField(max_length=500)

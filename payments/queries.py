@@ -10,7 +10,8 @@ from payments.models import OPEN_STATUSES
 
 
 def due_q(now: datetime.datetime) -> Q:
-    """Deliveries a worker may take now: open, their time come, no live lease."""
-    return Q(status__in=OPEN_STATUSES, next_attempt_at__lte=now) & (
+    """Deliveries a worker may take now: open, not held for the biller's
+    credentials, their time come, no live lease."""
+    return Q(status__in=OPEN_STATUSES, next_attempt_at__lte=now, held=False) & (
         Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     )

@@ -2,7 +2,8 @@
 
 Per partner: its real-time calls (PartnerCall: RTDR lookups and bills) and the
 Data Pump's attempts (DeliveryAttempt), each with counts by outcome, success
-rate and latency (median, p95); its circuit breaker when open; and the
+rate and latency (median, p95); its circuit breaker when open; the billers
+whose credentials it refused (their deliveries held); and the
 deliveries waiting for a person (dead letters, review items), whatever their
 age. Percentiles are the continuous kind (linear interpolation, as
 PostgreSQL's `percentile_cont`): computed by the database on PostgreSQL, and on
@@ -20,7 +21,13 @@ from django.utils import timezone
 
 from billers.models import Partner
 from partners.models import PartnerCall
-from payments.models import CircuitBreaker, Delivery, DeliveryAttempt, DeliveryStatus
+from payments.models import (
+    CircuitBreaker,
+    CredentialHold,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+)
 
 WINDOWS = {
     "1h": datetime.timedelta(hours=1),
@@ -81,6 +88,18 @@ class OpenBreaker:
 
 
 @dataclass(frozen=True)
+class HeldBiller:
+    """A biller whose credentials the partner refused: its deliveries are held."""
+
+    biller_id: int
+    biller: str
+    since: datetime.datetime
+    held: int
+    last_probe_at: datetime.datetime | None
+    last_error: str
+
+
+@dataclass(frozen=True)
 class PartnerOperations:
     partner: str
     realtime: CallStats  # RTDR lookups and bills (PartnerCall)
@@ -88,6 +107,7 @@ class PartnerOperations:
     dead_letters: int
     review_items: int
     breaker: OpenBreaker | None
+    held_billers: tuple[HeldBiller, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +120,11 @@ class Operations:
     @property
     def open_breakers(self) -> list[OpenBreaker]:
         return [p.breaker for p in self.partners if p.breaker is not None]
+
+    @property
+    def held_billers(self) -> list[tuple[str, HeldBiller]]:
+        """(partner, biller) of every biller whose credentials are refused."""
+        return [(p.partner, b) for p in self.partners for b in p.held_billers]
 
 
 def _counts(queryset: QuerySet, partner: str) -> dict[str, dict[str, int]]:
@@ -175,6 +200,7 @@ def operations_summary(
         breakers[b.partner] = OpenBreaker(
             b.partner, b.open_until, b.failures, b.opened_count, b.last_failure
         )
+    held = _held_billers()
     names: Iterable[str] = sorted(
         set(Partner.values) | realtime.keys() | pump.keys() | waiting.keys() | breakers.keys()
     )
@@ -190,7 +216,31 @@ def operations_summary(
                 dead_letters=waiting.get(name, {}).get(DeliveryStatus.DEAD, 0),
                 review_items=waiting.get(name, {}).get(DeliveryStatus.REVIEW, 0),
                 breaker=breakers.get(name),
+                held_billers=tuple(held.get(name, ())),
             )
             for name in names
         ),
     )
+
+
+def _held_billers() -> dict[str, list[HeldBiller]]:
+    """Per partner: the billers whose credentials it refused, the oldest first."""
+    held: dict[str, list[HeldBiller]] = {}
+    rows = (
+        CredentialHold.objects.filter(since__isnull=False)
+        .select_related("biller")
+        .order_by("since")
+    )
+    for row in rows:
+        assert row.since is not None  # the filter
+        held.setdefault(row.partner, []).append(
+            HeldBiller(
+                row.biller_id,
+                str(row.biller),
+                row.since,
+                row.held,
+                row.last_probe_at,
+                row.last_error,
+            )  # fmt: skip
+        )
+    return held

@@ -94,6 +94,13 @@ def delivery_summary(delivery: Delivery | None, *, noun: str, scrub: Scrubber) -
                 f"{partner} confirmed the {noun} arrived."
             )
         return Summary("posted", f"Posted to {partner} on {when(delivery.finished_at)}.", detail)
+    if delivery.held and status in (DeliveryStatus.PENDING, DeliveryStatus.RECONCILING):
+        return Summary(
+            "pending",
+            f"Waiting: {partner} refused the biller's credentials, so nothing was applied; "
+            f"it is sent once they work again.",
+            error,
+        )
     if status == DeliveryStatus.PENDING:
         if not delivery.attempts:
             due = when(delivery.next_attempt_at)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billers.hooks import settings_saved_notify
 from billers.models import Biller, BillerSetting, SettingDefinition
 from billers.validators import validate_setting_value
 from icintegrations.errors import ApplicationError
@@ -57,11 +58,14 @@ def setting_value_apply(*, setting: BillerSetting, value: str) -> bool:
 
 @transaction.atomic
 def biller_setting_set(*, biller: Biller, setting_id: int, value: str) -> BillerSetting:
-    """Set one setting of one biller, with the admin's validation."""
+    """Set one setting of one biller, with the admin's validation. Saved, even
+    unchanged, it tells the apps above (billers.hooks): a credential the partner
+    refused may work again (the partner's environment set up again)."""
     definition = setting_definition_get(setting_id=setting_id)
     setting = (
         BillerSetting.objects.select_for_update().filter(biller=biller, setting=definition).first()
     ) or BillerSetting(biller=biller, setting=definition)
     if setting_value_apply(setting=setting, value=value):
         setting.save()
+    settings_saved_notify(biller_id=biller.pk)
     return setting

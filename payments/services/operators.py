@@ -1,6 +1,8 @@
 """What operators do to deliveries from the admin, each with a required reason
 and an OperatorAction row (who, when, why): replay a dead letter, and resolve a
-review item by marking it posted or by posting it again."""
+review item by marking it posted or by posting it again, and post a rejected
+delivery again (the biller fixed what the partner refused). Nothing posted,
+reversed or in flight is posted again."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +25,13 @@ ALLOWED_FROM: dict[str, tuple[DeliveryStatus, ...]] = {
     OperatorAction.Action.REPLAY: (DeliveryStatus.DEAD,),
     OperatorAction.Action.REPOST: (DeliveryStatus.REVIEW,),
     OperatorAction.Action.MARK_POSTED: (DeliveryStatus.REVIEW,),
+    OperatorAction.Action.REPOST_REJECTED: (DeliveryStatus.REJECTED,),
 }
+POSTING = (
+    OperatorAction.Action.REPLAY,
+    OperatorAction.Action.REPOST,
+    OperatorAction.Action.REPOST_REJECTED,
+)
 
 
 def delivery_resolve(
@@ -42,7 +50,7 @@ def delivery_resolve(
             f"{', '.join(allowed)}, not {delivery.status}.",
             code=ErrorCode.WRONG_DELIVERY_STATUS,
         )
-    posting = action in (OperatorAction.Action.REPLAY, OperatorAction.Action.REPOST)
+    posting = action in POSTING
     if (
         posting
         and delivery.kind == DeliveryKind.PAYMENT

@@ -1,8 +1,11 @@
 """The chaos test of the Data Pump (issue 4): 1,000 payments across both demo
 billers, delivered by a real django-q2 cluster (4 worker processes) while the
-sandboxes answer 20% of calls with a 503, time out 5% after applying them, and
-go down for 20 seconds, with one worker killed mid-run. At the end every payment
-is posted exactly once in its sandbox's ledger or waits in the review queue.
+sandboxes answer 20% of calls with a 503, time out 5% after applying them, go
+down for 20 seconds, and refuse the billers' credentials (403) for a few seconds
+each (CitizenServe until Peoria's key is saved again, IMT until the sweep's
+probe gets through), with one worker killed mid-run. At the end every payment
+is posted exactly once in its sandbox's ledger or waits in the review queue:
+none is rejected for a refused credential.
 
 It runs on whatever the suite runs on: SQLite with the ORM broker, or
 PostgreSQL with Redis (`make test` runs both in CI).
@@ -22,17 +25,21 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 
+from billers.catalog import SettingId
 from billers.models import Customer, Invoice, RefreshSource
+from billers.services.settings import biller_setting_set
 from icintegrations.testing.qcluster import ROOT, QCluster
 from payments.models import (
     OPEN_STATUSES,
     CircuitBreaker,
+    CredentialHold,
     Delivery,
     DeliveryAttempt,
     Payment,
     PaymentStatus,
 )
 from payments.services.delivery import deliveries_sweep
+from tests.support.partners import CITIZENSERVE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +105,8 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
     # A task lost with the killed worker is enqueued again after 10 s, not 120 s:
     # no task here runs longer than the workers' 5 s lease.
     monkeypatch.setattr(settings, "ICI_PUMP_REQUEUE_SECONDS", 10.0)
+    # A held biller's probe every 2 s (the sweep runs here, in the test's process).
+    monkeypatch.setattr(settings, "ICI_PUMP_AUTH_RETRY_MINUTES", 2 / 60)
     get_broker().purge_queue()
     sandboxes = {"CitizenServe": citizenserve_sandbox, "IMT": imt_sandbox}
     invoices = invoices_everywhere(peoria, citizenserve_sandbox, PAYMENTS // 2)
@@ -122,7 +131,8 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
         finally:
             connection.close()
 
-    events = []
+    events: list[str] = []
+    refusals = RefusedCredentials(sandboxes, peoria, events, started)
     sweeping = threading.Thread(target=sweeper, daemon=True)
     progress_path = ROOT / "var" / "chaos-progress.log"
     try:
@@ -159,11 +169,15 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
                     events.append(
                         f"both sandboxes down for 20 s at {time.monotonic() - started:.1f} s"
                     )
+                    refusals.down_at = time.monotonic()
+                refusals.step()
             accepted_at = time.monotonic() - started
 
             deadline = started + DEADLINE_SECONDS
             with progress_path.open("w") as progress:
-                while open_count := Delivery.objects.filter(status__in=OPEN_STATUSES).count():
+                while (
+                    open_count := Delivery.objects.filter(status__in=OPEN_STATUSES).count()
+                ) or refusals.done < len(refusals.SCRIPT):
                     line = (
                         f"{time.monotonic() - started:.0f} s: {open_count} open, "
                         f"{dict(Counter(Delivery.objects.values_list('status', flat=True)))}"
@@ -173,6 +187,7 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
                     assert time.monotonic() < deadline, _stuck(line)
                     if not cluster.killed and cluster.kill_busy_worker():
                         events.append(f"killed worker {cluster.killed[0]} at {line}")
+                    refusals.step()
                     time.sleep(1)
             settled_at = time.monotonic() - started
     finally:
@@ -212,6 +227,12 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
             last_error__startswith="Confirmed by read-back"
         ).count(),
         "worker_lost_calls": DeliveryAttempt.objects.filter(error_code="worker_lost").count(),
+        "credentials_refused_calls": DeliveryAttempt.objects.filter(
+            error_code="partner_auth_failed"
+        ).count(),
+        "credential_holds_left": list(
+            CredentialHold.objects.filter(since__isnull=False).values_list("partner", flat=True)
+        ),
         "breaker_openings_left": list(
             CircuitBreaker.objects.values_list("partner", "opened_count")
         ),
@@ -231,15 +252,53 @@ def test_no_payment_is_lost_or_posted_twice_through_faults_outages_and_a_killed_
     assert lost == []
     assert report["posted_exactly_once"] + report["in_review"] == PAYMENTS
     assert report["worker_lost_calls"] + attempts[("post", "unknown")] > 0  # chaos happened
+    assert refusals.done == len(refusals.SCRIPT)
+    assert report["credentials_refused_calls"] > 0  # and refused credentials
+    assert statuses[PaymentStatus.REJECTED] == 0  # none rejected for them
+    assert report["credential_holds_left"] == []
+
+
+class RefusedCredentials:
+    """403s once both sandboxes are back up (their outage would hide them):
+    CitizenServe's test environment rebuilt for 6 s, lifted by saving Peoria's
+    key again; then IMT's key refused for 6 s, lifted by the sweep's probe.
+    `step` is called every payment and every second of the settling."""
+
+    SCRIPT = (
+        (22.0, "CitizenServe", True, "CitizenServe refuses credentials (403)"),
+        (28.0, "CitizenServe", False, "CitizenServe accepts them again; Peoria's key saved"),
+        (30.0, "IMT", True, "IMT refuses credentials (403)"),
+        (36.0, "IMT", False, "IMT accepts them again (left to the sweep's probe)"),
+    )
+
+    def __init__(self, sandboxes, peoria, events, started):
+        self.sandboxes, self.peoria, self.events, self.started = sandboxes, peoria, events, started
+        self.down_at: float | None = None
+        self.done = 0
+
+    def step(self) -> None:
+        if self.down_at is None or self.done == len(self.SCRIPT):
+            return
+        after, partner, refuse, event = self.SCRIPT[self.done]
+        if time.monotonic() - self.down_at < after:
+            return
+        self.sandboxes[partner].set_faults(auth_fail=refuse)
+        if partner == "CitizenServe" and not refuse:
+            biller_setting_set(
+                biller=self.peoria, setting_id=SettingId.PAYMENTS_PASSWORD, value=CITIZENSERVE_KEY
+            )
+        self.events.append(f"{event} at {time.monotonic() - self.started:.1f} s")
+        self.done += 1
 
 
 def _stuck(line: str) -> str:
     """Why the pump did not settle: what the open deliveries are waiting for."""
     open_rows = Delivery.objects.filter(status__in=OPEN_STATUSES).values(
-        "pk", "partner", "status", "attempts", "reads", "next_attempt_at", "enqueued_at",
-        "lease_until", "last_error",
+        "pk", "partner", "status", "held", "attempts", "reads", "next_attempt_at",
+        "enqueued_at", "lease_until", "last_error",
     )[:10]  # fmt: skip
     breakers = list(CircuitBreaker.objects.values("partner", "open_until", "opened_count"))
+    breakers += list(CredentialHold.objects.values("partner", "since", "held", "probe_id"))
     log = ROOT / "var" / "chaos-qcluster.log"
     tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
     return (

@@ -61,13 +61,16 @@ def pay(client, invoice, **overrides):
 
 
 def pump(limit: int = 200) -> list[str]:
-    """Run every due delivery until none is due (the tests' worker and sweep)."""
+    """Run every due delivery until none is due (the tests' worker and sweep).
+    A delivery held for its biller's credentials is not due."""
     from payments.models import OPEN_STATUSES
 
     said = []
     for _ in range(limit):
         due = list(
-            Delivery.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lte=timezone.now())
+            Delivery.objects.filter(
+                status__in=OPEN_STATUSES, next_attempt_at__lte=timezone.now(), held=False
+            )
             .order_by("pk")
             .values_list("pk", flat=True)
         )

@@ -9,6 +9,8 @@ DeliveryAttempt row written before the call and completed after it. Outcomes:
 - success: posted, done;
 - rejected: final, visible to operators and the payer site;
 - not sent: retried with exponential backoff and jitter, then dead-lettered;
+- refused credentials (401/403): nothing was applied; held for the biller's
+  credentials, not counted (`hold`), until the hold lifts (`release`);
 - unknown (sent, no usable answer; or a worker that died mid-call): never
   re-posted blindly. The invoice is read back and its balance due (or paid
   amount) compared with the snapshot taken before the post: changed by the
@@ -21,8 +23,9 @@ payment or of someone outside the hub, never of a sibling delivery.
 
 One module per step: `claim` (enqueue, claim, lease, recovery), `post` (the
 snapshot and the post), `reconcile` (the read-back), `state` (attempt rows and
-transitions), `sweep`; `run` takes a delivery one step; `results` holds what
-they return. This package's names are the pump's interface.
+transitions), `sweep`, `hold` and `release` (the credential hold); `run` takes
+a delivery one step; `results` holds what they return. This package's names
+are the pump's interface.
 """
 
 from payments.services.delivery.claim import (
@@ -39,6 +42,7 @@ from payments.services.delivery.post import (
     post_result_apply,
 )
 from payments.services.delivery.reconcile import delivery_reconcile
+from payments.services.delivery.release import credential_hold_release, credential_probes_start
 from payments.services.delivery.results import Detailed, Lease, Result, RunResult
 from payments.services.delivery.run import delivery_run
 from payments.services.delivery.state import PAYMENT_STATUS, backoff_seconds, delivery_transition
@@ -53,6 +57,8 @@ __all__ = [
     "Result",
     "RunResult",
     "backoff_seconds",
+    "credential_hold_release",
+    "credential_probes_start",
     "deliveries_sweep",
     "delivery_claim",
     "delivery_enqueue",

@@ -15,14 +15,22 @@ from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from icintegrations.errors import ErrorCode
 from partners.connectors.base import PostResult
 from partners.connectors.errors import Outcome
-from payments.models import AttemptKind, Delivery, DeliveryAttempt, DeliveryStatus
+from payments.models import (
+    AttemptKind,
+    CredentialHold,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+)
 from payments.queries import due_q
 from payments.services.breaker import breaker_state
+from payments.services.delivery.hold import delivery_hold_check, held_count
 from payments.services.delivery.post import post_result_apply
 from payments.services.delivery.results import Detailed, Lease, Result, RunResult
 from payments.services.delivery.state import delivery_transition
@@ -68,7 +76,15 @@ def delivery_claim(delivery_id: int) -> Lease | RunResult:
     """Take the delivery's lease if it is due and nobody holds one; otherwise say
     why not. The common case is one conditional UPDATE (its row lock is the
     claim) and two small SELECTs; a delivery whose lease ran out goes the locked
-    way, to recover what its lost worker left."""
+    way, to recover what its lost worker left. A delivery of a biller whose
+    credentials are held is parked untried, unless it is the hold's probe."""
+    claimed = _claim(delivery_id)
+    if isinstance(claimed, Lease) and claimed.hold_since is not None:
+        return delivery_hold_check(claimed)
+    return claimed
+
+
+def _claim(delivery_id: int) -> Lease | RunResult:
     now = timezone.now()
     token = uuid.uuid4()
     free = Delivery.objects.filter(due_q(now), pk=delivery_id, lease_token__isnull=True)
@@ -104,8 +120,19 @@ def _statement_guard():
 
 
 def _leased(delivery_id: int, token: uuid.UUID) -> Lease:
-    delivery = Delivery.objects.select_related("payment__invoice").get(pk=delivery_id)
-    return Lease(delivery, token, breaker_state(partner=delivery.partner))
+    # The biller's credential hold, if any, comes with the row (one subquery).
+    hold_since = CredentialHold.objects.filter(biller_id=OuterRef("biller_id")).values("since")
+    delivery = (
+        Delivery.objects.select_related("payment__invoice")
+        .annotate(hold_since=Subquery(hold_since[:1]))
+        .get(pk=delivery_id)
+    )
+    return Lease(
+        delivery,
+        token,
+        breaker_state(partner=delivery.partner),
+        hold_since=getattr(delivery, "hold_since", None),
+    )
 
 
 def _held(delivery: Delivery) -> Detailed:
@@ -133,10 +160,19 @@ def _hold(lease: Lease, now: datetime.datetime) -> Detailed:
 
 
 def _busy(delivery_id: int, now: datetime.datetime) -> Result:
-    """Another delivery of the same invoice is in flight or reconciling."""
-    Delivery.objects.filter(pk=delivery_id).update(
-        next_attempt_at=now + BUSY_WAIT, enqueued_at=None
-    )
+    """Another delivery of the same invoice is in flight or reconciling. If it is
+    held for the biller's credentials, so is this one (it would wait for it)."""
+    rows = Delivery.objects.filter(pk=delivery_id)
+    with transaction.atomic():
+        hold = (
+            CredentialHold.objects.select_for_update()
+            .filter(biller_id=Subquery(rows.values("biller_id")[:1]), since__isnull=False)
+            .first()
+        )
+        rows.update(next_attempt_at=now + BUSY_WAIT, enqueued_at=None, held=hold is not None)
+        if hold is not None:
+            hold.held = held_count(biller_id=hold.biller_id)
+            hold.save(update_fields=["held", "updated_at"])
     return Result.BUSY
 
 
@@ -206,7 +242,10 @@ def _recover(delivery: Delivery, now: datetime.datetime) -> RunResult | None:
         return Result.RECOVERED_RECONCILING
     if last is not None and last.kind == AttemptKind.POST and last.outcome:
         # The post ended but the worker died before writing the delivery's state.
-        post_result_apply(delivery, None, _result_of(last), now=now, snapshot=delivery.snapshot)
+        post_result_apply(
+            delivery, None, _result_of(last), now=now, snapshot=delivery.snapshot,
+            called_at=last.started_at,
+        )  # fmt: skip
         return Detailed(Result.RECOVERED, f"the post had ended ({last.outcome})")
     delivery.status = DeliveryStatus.PENDING  # only a read was under way: nothing posted
     return None

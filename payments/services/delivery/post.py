@@ -12,7 +12,7 @@ from billers.models import RefreshSource
 from billers.zones import day_in_zone
 from icintegrations.errors import ErrorCode
 from partners.connectors.base import Connector, PaymentRequest, PostResult, ReversalRequest
-from partners.connectors.errors import NotSupported, Outcome, PartnerError
+from partners.connectors.errors import NotSupported, Outcome, PartnerAuthError, PartnerError
 from partners.connectors.registry import connector_build
 from partners.selectors import connector_config_by_id
 from payments.models import (
@@ -24,6 +24,7 @@ from payments.models import (
     Payment,
 )
 from payments.services.breaker import breaker_record
+from payments.services.delivery.hold import delivery_credentials_refused
 from payments.services.delivery.results import Detailed, Lease, Result, RunResult
 from payments.services.delivery.state import (
     attempt_finish,
@@ -60,9 +61,12 @@ def delivery_post(lease: Lease) -> RunResult:
         return _post_reversal(lease, connector)
     snapshot = None
     if delivery.kind == DeliveryKind.PAYMENT:
+        began = timezone.now()
         snapshot, failure = _snapshot(lease, connector)
         if failure is not None:
-            verdict = post_result_apply(delivery, lease, failure, now=timezone.now(), snapshot=None)
+            verdict = post_result_apply(
+                delivery, lease, failure, now=timezone.now(), snapshot=None, called_at=began
+            )
             return Detailed(Result.SNAPSHOT_FAILED, verdict)
     # The snapshot is written before the post's attempt row, and both before the
     # post, so that whoever reconciles the post (this worker, or the sweep if this
@@ -83,14 +87,18 @@ def delivery_post(lease: Lease) -> RunResult:
             error_code=result.error_code,
             message=result.message,
         )
-        return post_result_apply(delivery, lease, result, now=timezone.now(), snapshot=snapshot)
+        return post_result_apply(
+            delivery, lease, result, now=timezone.now(), snapshot=snapshot,
+            called_at=attempt.started_at,
+        )  # fmt: skip
 
 
 def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResult | None]:
     """The partner's figure for the invoice before the post: from the payer's
     RTDR lookup when it is recent and no post to the invoice has happened since,
     otherwise read now. Returns (snapshot, None), or (None, failure) when the
-    partner could not be read (then nothing is posted)."""
+    partner could not be read or refused the biller's credentials (then nothing
+    is posted)."""
     delivery, payment = lease.delivery, lease.delivery.payment
     invoice = payment.invoice
     now = timezone.now()
@@ -126,8 +134,11 @@ def _snapshot(lease: Lease, connector: Connector) -> tuple[dict | None, PostResu
     except PartnerError as e:
         result = PostResult.of_error(e)
         attempt_finish(attempt, result)
+        if isinstance(e, PartnerAuthError):
+            # The biller's credentials refused: nothing is posted; held (post_result_apply).
+            return None, result
         if e.outcome == Outcome.REJECTED:
-            # The partner does not know the invoice (or refused us): post anyway;
+            # The partner does not know the invoice: post anyway;
             # its answer decides, and an unknown outcome will go to review.
             return None, None
         breaker_record(state=lease.breaker, outcome=e.outcome, error_code=e.code, message=e.message)
@@ -150,9 +161,16 @@ def post_result_apply(
     *,
     now: datetime.datetime,
     snapshot: dict | None,
+    called_at: datetime.datetime | None = None,
 ) -> RunResult:
     """What a post's outcome makes of the delivery: posted, rejected, a retry (or
-    a dead letter), or, for an unknown outcome, a reconciliation (or a review)."""
+    a dead letter), or, for an unknown outcome, a reconciliation (or a review).
+    Refused credentials (401/403) reject nothing: the delivery is held, and the
+    post is not counted (`called_at`: when the post began)."""
+    if result.error_code == ErrorCode.PARTNER_AUTH_FAILED:
+        return delivery_credentials_refused(
+            delivery, lease, message=result.message, called_at=called_at
+        )
     attempts = delivery.attempts + 1
     if result.outcome == Outcome.SUCCESS:
         delivery_transition(
@@ -216,4 +234,6 @@ def _post_reversal(lease: Lease, connector: Connector) -> RunResult:
         )
     attempt_finish(attempt, result)
     breaker_record(state=lease.breaker, outcome=result.outcome, error_code=result.error_code)
-    return post_result_apply(delivery, lease, result, now=timezone.now(), snapshot=None)
+    return post_result_apply(
+        delivery, lease, result, now=timezone.now(), snapshot=None, called_at=attempt.started_at
+    )

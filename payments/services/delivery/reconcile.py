@@ -1,7 +1,8 @@
 """The read-back of a post whose outcome is unknown: the invoice's figure now,
 against the snapshot taken before the post. Changed by the payment's amount
 means posted, unchanged means not applied (posted again), anything else, or no
-answer after ICI_PUMP_MAX_READS reads, goes to review."""
+answer after ICI_PUMP_MAX_READS reads, goes to review. A read refused for the
+biller's credentials (401/403) is not a read: the delivery is held (`hold`)."""
 
 import datetime
 from decimal import Decimal
@@ -10,12 +11,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from partners.connectors.base import PostResult
-from partners.connectors.errors import Outcome, PartnerError
+from partners.connectors.errors import Outcome, PartnerAuthError, PartnerError
 from payments.models import AttemptKind, DeliveryStatus
 from payments.services.breaker import breaker_record
 from payments.services.delivery.claim import delivery_task_enqueue
+from payments.services.delivery.hold import delivery_credentials_refused
 from payments.services.delivery.post import connector_for
-from payments.services.delivery.results import Lease, Result
+from payments.services.delivery.results import Lease, Result, RunResult
 from payments.services.delivery.state import (
     attempt_finish,
     attempt_start,
@@ -24,7 +26,7 @@ from payments.services.delivery.state import (
 )
 
 
-def delivery_reconcile(lease: Lease) -> Result:
+def delivery_reconcile(lease: Lease) -> RunResult:
     delivery, payment = lease.delivery, lease.delivery.payment
     if not delivery.snapshot:
         delivery_transition(
@@ -39,6 +41,11 @@ def delivery_reconcile(lease: Lease) -> Result:
         record = connector.fetch_invoice(delivery.invoice_number)
     except PartnerError as e:
         attempt_finish(attempt, PostResult.of_error(e))
+        if isinstance(e, PartnerAuthError):
+            # Refused credentials: no read, not counted; read again once the hold lifts.
+            return delivery_credentials_refused(
+                delivery, lease, message=e.message, called_at=attempt.started_at
+            )
         if e.outcome != Outcome.REJECTED:
             breaker_record(
                 state=lease.breaker, outcome=e.outcome, error_code=e.code, message=e.message

@@ -1,6 +1,7 @@
 """What the Data Pump's steps return: the lease a claim takes, and what one run
 of a delivery did (the task's result, and what the tests read)."""
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,6 +15,10 @@ class Lease:
     delivery: Delivery
     token: uuid.UUID
     breaker: BreakerState
+    # The biller's credentials were refused since then (a CredentialHold), and
+    # whether this delivery is the one let through to try them again.
+    hold_since: datetime.datetime | None = None
+    probe: bool = False
 
 
 class Result(StrEnum):
@@ -34,6 +39,8 @@ class Result(StrEnum):
     NOT_DUE = "not due, taken, or done"
     BUSY = "waiting: another delivery of this invoice is busy"
     HELD = "held"  # + detail: whose breaker is open
+    CREDENTIALS_HELD = "held for the biller's credentials"  # + detail: since when
+    CREDENTIALS_CHANGED = "refused with credentials replaced since: trying again"
     LEASE_LOST = "lease lost before the post (a slow read): left to its new holder"
     RECOVERED_RECONCILING = "recovered: the post's outcome is unknown, reconciling"
     RECOVERED = "recovered"  # + detail: how the lost worker's post had ended

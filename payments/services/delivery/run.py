@@ -4,6 +4,7 @@ from payments.models import DeliveryStatus
 from payments.services.delivery.claim import delivery_claim
 from payments.services.delivery.post import delivery_post
 from payments.services.delivery.reconcile import delivery_reconcile
+from payments.services.delivery.release import credential_probe_settle
 from payments.services.delivery.results import Lease, RunResult
 
 
@@ -15,5 +16,9 @@ def delivery_run(delivery_id: int) -> RunResult:
         return lease
     delivery = lease.delivery
     if delivery.status == DeliveryStatus.RECONCILING:
-        return delivery_reconcile(lease)
-    return delivery_post(lease)
+        result = delivery_reconcile(lease)
+    else:
+        result = delivery_post(lease)
+    if lease.probe:  # the one try of a biller's held credentials
+        credential_probe_settle(lease)
+    return result

@@ -75,6 +75,7 @@ def delivery_transition(
     next_at: datetime.datetime | None = None,
     receipt: str | None = None,
     error: str | None = None,
+    held: bool | None = None,
 ) -> bool:
     """Move a delivery (and its payment) to `status`, releasing the lease; a worker
     whose lease was taken over writes nothing. Returns whether it was written."""
@@ -95,6 +96,8 @@ def delivery_transition(
         changes["next_attempt_at"] = next_at
     if error is not None:
         changes["last_error"] = error[:500]
+    if held is not None:
+        changes["held"] = held
     if status in OPEN_STATUSES:
         changes["enqueued_at"] = None  # the next try needs a new trigger (the sweep's)
     else:

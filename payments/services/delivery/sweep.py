@@ -8,13 +8,16 @@ from django.utils import timezone
 
 from payments.models import CircuitBreaker, Delivery
 from payments.services.delivery.claim import delivery_task_enqueue, due_q
+from payments.services.delivery.release import credential_probes_start
 
 
 def deliveries_sweep(*, limit: int = 1000) -> int:
     """Enqueue a task for every delivery that is due and not leased (retries,
     read-backs, held deliveries whose breaker closed, deliveries whose task was
-    lost with a killed worker or a Redis restart). Returns how many."""
+    lost with a killed worker or a Redis restart), and the probe of every
+    credential hold whose time has come. Returns how many."""
     now = timezone.now()
+    credential_probes_start(now=now)  # each probe is due now: enqueued below
     overdue = now - datetime.timedelta(seconds=settings.ICI_PUMP_REQUEUE_SECONDS)
     # A partner whose breaker is open gets no tasks until it closes: they would
     # only be held again, and pile up in the queue in front of everyone else's.
