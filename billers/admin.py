@@ -123,6 +123,8 @@ class BillerAdmin(SimpleHistoryAdmin):
         "partner",
         "environment",
         "is_active",
+        "overpayment_allowance",
+        "maximum_payment",
         "created_at",
         "updated_at",
     ]

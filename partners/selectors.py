@@ -87,7 +87,16 @@ def _biller_for_client(client_id: int, bid: int) -> Biller | None:
                 )
             )
         )
-        .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip")
+        .only(
+            "id",
+            "bid",
+            "name",
+            "partner",
+            "environment",
+            "lookup_requires_zip",
+            "overpayment_allowance",
+            "maximum_payment",
+        )  # fmt: skip
         .order_by()
         .first()
     )

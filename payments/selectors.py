@@ -3,12 +3,20 @@
 import datetime
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, Min
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
-from payments.models import Delivery, DeliveryAttempt, Payment
+from payments.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryKind,
+    DeliveryStatus,
+    Payment,
+    PaymentStatus,
+)
 from payments.queries import due_q
 
 
@@ -45,3 +53,48 @@ def deliveries_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> O
         count=Count("pk"), since=Min("next_attempt_at")
     )
     return Overdue(row["count"], row["since"])
+
+
+# --- the open balance: the partner's figure net of the hub's own payments ------
+
+# Accepted and not posted: the partner's figure cannot include them yet.
+UNPOSTED_STATUSES = (PaymentStatus.PENDING, PaymentStatus.REVIEW)
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class OpenBalance:
+    """What is really left to pay on an invoice (README, "The open balance")."""
+
+    balance_due: Decimal | None  # None when the partner gives no balance
+    pending_payments: Decimal
+
+
+def invoice_pending_payments(*, invoice_id: int, refreshed_at: datetime.datetime | None) -> Decimal:
+    """The sum of the invoice's payments that the partner's figure, read at
+    `refreshed_at`, cannot include: accepted and not posted yet (pending, in
+    review), or posted by a post that finished after the figure was read. A
+    payment reversed before it was sent (reversed), rejected or failed is not
+    counted; a refresh read after a post includes it, so it is not counted twice."""
+    posted = Delivery.objects.filter(
+        payment=OuterRef("pk"), kind=DeliveryKind.PAYMENT, status=DeliveryStatus.POSTED
+    )
+    if refreshed_at is not None:
+        posted = posted.filter(finished_at__gt=refreshed_at)
+    total = (
+        Payment.objects.filter(invoice_id=invoice_id)
+        .filter(Q(status__in=UNPOSTED_STATUSES) | Q(Exists(posted), status=PaymentStatus.POSTED))
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return (total or ZERO).quantize(ZERO)
+
+
+def invoice_open_balance(
+    *, invoice_id: int, balance_due: Decimal | None, refreshed_at: datetime.datetime | None
+) -> OpenBalance:
+    """The partner's `balance_due` (as of `refreshed_at`) minus the pending payments."""
+    pending = invoice_pending_payments(invoice_id=invoice_id, refreshed_at=refreshed_at)
+    return OpenBalance(
+        balance_due=None if balance_due is None else balance_due - pending,
+        pending_payments=pending,
+    )

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -47,6 +48,15 @@ class _BillerIn(serializers.Serializer):
     partner = serializers.ChoiceField(choices=Partner.choices)
     environment = serializers.ChoiceField(choices=Environment.choices)
     is_active = serializers.BooleanField()
+    # The payment policy; a preset without them gets the model's defaults.
+    overpayment_allowance = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), allow_null=True,
+        required=False, default=Biller._meta.get_field("overpayment_allowance").default,
+    )  # fmt: skip
+    maximum_payment = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
+        default=Biller._meta.get_field("maximum_payment").default,
+    )  # fmt: skip
 
 
 class _SettingIn(serializers.Serializer):
