@@ -126,6 +126,8 @@ class BillerAdmin(SimpleHistoryAdmin):
         "time_zone",
         "is_active",
         "notices",
+        "overpayment_allowance",
+        "maximum_payment",
         "created_at",
         "updated_at",
     ]

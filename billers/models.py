@@ -3,6 +3,7 @@ Engineer sets up for one, plus the invoices and customer records that RTDR and
 invoice files bring in."""
 
 import uuid
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -50,6 +51,23 @@ class Biller(models.Model):
         "is a day here: a payment's date at the partner, the mapping's today, the BIF's "
         "creation date, the ACH return window and the portal's days.",
     )
+    # The payment policy (payments.services.payments): see README, "Payments".
+    overpayment_allowance = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=Decimal("0.00"),
+        help_text="How much a payment may exceed the invoice's open balance: 0.00 refuses any "
+        "overpayment (amount_exceeds_balance); empty means no limit.",
+    )
+    maximum_payment = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("100000.00"),
+        help_text="The most one payment may be; above it a payment is refused "
+        "(amount_above_maximum), whatever the allowance.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,6 +78,14 @@ class Biller(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(time_zone=""), name="biller_time_zone_required"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(overpayment_allowance__gte=0)
+                | models.Q(overpayment_allowance__isnull=True),
+                name="biller_overpayment_allowance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(maximum_payment__gt=0), name="biller_maximum_payment_positive"
             ),
         ]
 

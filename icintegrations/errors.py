@@ -54,6 +54,8 @@ class ErrorCode(StrEnum):
     ACCOUNT_MISMATCH = "account_mismatch"
     PARTIAL_PAYMENT_NOT_ALLOWED = "partial_payment_not_allowed"
     BELOW_MINIMUM_AMOUNT_DUE = "below_minimum_amount_due"
+    AMOUNT_EXCEEDS_BALANCE = "amount_exceeds_balance"
+    AMOUNT_ABOVE_MAXIMUM = "amount_above_maximum"
 
     # A reversal (payments.services.reversals).
     UNEXPECTED_RETURN_CODE = "unexpected_return_code"

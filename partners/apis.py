@@ -1,4 +1,6 @@
-"""RTDR for the payer site: invoice lookup and the bill PDF."""
+"""RTDR for the payer site: the bill PDF, and what the invoice lookup answers with."""
+
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -9,20 +11,19 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
 from icintegrations.errors import ApplicationError, ErrorCode
 from partners.selectors import biller_for_client
-from partners.services.rtdr import bill_pdf_fetch, invoice_lookup
+from partners.services.rtdr import LookupResult, bill_pdf_fetch
 
 
 def _money(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _checked(invoice_number: str, zip_code: str | None) -> tuple[str, str | None]:
+def lookup_checked(invoice_number: str, zip_code: str | None) -> tuple[str, str | None]:
     """Refuse what cannot be an invoice number or a ZIP before any partner call."""
     if not invoice_number.strip() or len(invoice_number) > 100 or not invoice_number.isprintable():
         raise ApplicationError(
@@ -58,63 +59,73 @@ ERRORS = {
 }
 
 
-class InvoiceLookupApi(APIView):
-    throttle_scope = "rtdr"
+BALANCE_RULE = (
+    "What is really left to pay: the partner's balance due minus pending_payments. Null when "
+    "the partner gives no balance. Negative when the invoice is overpaid."
+)
+PENDING_RULE = (
+    "Two decimals. The payments the hub accepted on this invoice that the partner's figure "
+    "(read at refreshed_at) cannot include yet: those pending or in review, and those posted "
+    "by a post that finished after refreshed_at. A payment is never subtracted twice (a "
+    "refresh read after its post includes it); one voided or returned before it was sent, "
+    "rejected or failed is not subtracted."
+)
 
-    @extend_schema_serializer(component_name="Invoice")
-    class OutputSerializer(serializers.Serializer):
-        invoice_number = serializers.CharField()
-        account_number = serializers.CharField()
-        invoice_date = serializers.DateField(allow_null=True)
-        due_date = serializers.DateField(allow_null=True)
-        total_amount_due = serializers.CharField(help_text="Two decimals, e.g. 70.00.")
-        balance_due = serializers.CharField(allow_null=True)
-        past_due = serializers.CharField(allow_null=True)
-        customer = inline_serializer(
-            "InvoiceCustomer",
-            {
-                name: serializers.CharField()
-                for name in ("name", "address1", "address2", "city", "state", "zip")
-            },
-        )
-        refreshed_at = serializers.DateTimeField(allow_null=True)
-        stale = serializers.BooleanField(
-            help_text="True when the partner could not be reached and this is the last known "
-            "invoice."
-        )
 
-    @extend_schema(
-        operation_id="invoice_lookup",
-        summary="Look an invoice up in real time (RTDR)",
-        parameters=[ZIP_PARAMETER],
-        responses={200: OutputSerializer, **ERRORS},
+@extend_schema_serializer(component_name="Invoice")
+class InvoiceSerializer(serializers.Serializer):
+    """The invoice lookup's answer (the view is payments.apis_lookup.InvoiceLookupApi:
+    its open balance reads the hub's payments, which partners may not)."""
+
+    invoice_number = serializers.CharField()
+    account_number = serializers.CharField()
+    invoice_date = serializers.DateField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    total_amount_due = serializers.CharField(help_text="Two decimals, e.g. 70.00.")
+    balance_due = serializers.CharField(allow_null=True, help_text=BALANCE_RULE)
+    pending_payments = serializers.CharField(help_text=PENDING_RULE)
+    past_due = serializers.CharField(allow_null=True)
+    customer = inline_serializer(
+        "InvoiceCustomer",
+        {
+            name: serializers.CharField()
+            for name in ("name", "address1", "address2", "city", "state", "zip")
+        },
     )
-    def get(self, request, bid: int, invoice_number: str):
-        invoice_number, zip_code = _checked(invoice_number, request.query_params.get("zip"))
-        biller = biller_for_client(client_id=request.user.pk, bid=bid)
-        result = invoice_lookup(biller=biller, invoice_number=invoice_number, zip_code=zip_code)
-        invoice, customer = result.invoice, result.invoice.customer
-        return Response(
-            {
-                "invoice_number": invoice.invoice_number,
-                "account_number": customer.account_number,
-                "invoice_date": invoice.invoice_date,
-                "due_date": invoice.due_date,
-                "total_amount_due": _money(invoice.total_amount_due),
-                "balance_due": _money(invoice.balance_due),
-                "past_due": _money(invoice.past_due),
-                "customer": {
-                    "name": customer.name,
-                    "address1": customer.address1,
-                    "address2": customer.address2,
-                    "city": customer.city,
-                    "state": customer.state,
-                    "zip": customer.zip,
-                },
-                "refreshed_at": invoice.refreshed_at,
-                "stale": result.stale,
-            }
-        )
+    refreshed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the partner's figure was read (the start of the read).",
+    )
+    stale = serializers.BooleanField(
+        help_text="True when the partner could not be reached and this is the last known invoice."
+    )
+
+
+def invoice_data(
+    result: LookupResult, *, balance_due: Decimal | None, pending_payments: Decimal
+) -> dict:
+    """A lookup's answer, with the open balance the caller computed."""
+    invoice, customer = result.invoice, result.invoice.customer
+    return {
+        "invoice_number": invoice.invoice_number,
+        "account_number": customer.account_number,
+        "invoice_date": invoice.invoice_date,
+        "due_date": invoice.due_date,
+        "total_amount_due": _money(invoice.total_amount_due),
+        "balance_due": _money(balance_due),
+        "pending_payments": _money(pending_payments),
+        "past_due": _money(invoice.past_due),
+        "customer": {
+            "name": customer.name,
+            "address1": customer.address1,
+            "address2": customer.address2,
+            "city": customer.city,
+            "state": customer.state,
+            "zip": customer.zip,
+        },
+        "refreshed_at": invoice.refreshed_at,
+        "stale": result.stale,
+    }
 
 
 class BillPdfApi(APIView):
@@ -127,7 +138,7 @@ class BillPdfApi(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, bid: int, invoice_number: str):
-        invoice_number, zip_code = _checked(invoice_number, request.query_params.get("zip"))
+        invoice_number, zip_code = lookup_checked(invoice_number, request.query_params.get("zip"))
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
         document = bill_pdf_fetch(biller=biller, invoice_number=invoice_number, zip_code=zip_code)
         response = StreamingHttpResponse(document.chunks, content_type="application/pdf")

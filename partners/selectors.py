@@ -88,7 +88,17 @@ def _biller_for_client(client_id: int, bid: int) -> Biller | None:
                 )
             )
         )
-        .only("id", "bid", "name", "partner", "environment", "lookup_requires_zip", "time_zone")
+        .only(
+            "id",
+            "bid",
+            "name",
+            "partner",
+            "environment",
+            "lookup_requires_zip",
+            "overpayment_allowance",
+            "maximum_payment",
+            "time_zone",
+        )  # fmt: skip
         .order_by()
         .first()
     )

@@ -1,13 +1,9 @@
 from django.urls import path
 
-from partners.apis import BillPdfApi, InvoiceLookupApi
+from partners.apis import BillPdfApi
 
 urlpatterns = [
-    path(
-        "billers/<int:bid>/invoices/<str:invoice_number>",
-        InvoiceLookupApi.as_view(),
-        name="invoice-lookup",
-    ),
+    # The invoice lookup is payments.apis_lookup's: its balance is net of payments.
     path(
         "billers/<int:bid>/invoices/<str:invoice_number>/pdf",
         BillPdfApi.as_view(),

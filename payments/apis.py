@@ -125,7 +125,11 @@ class PaymentCreateApi(APIView):
         description="Accept a payment for delivery to the biller's partner. Idempotent on "
         "payment_guid: the same request again answers with the same payment (header "
         "Idempotent-Replayed: true); another request under the same GUID is a 409. A payment "
-        "the biller's policy refuses is a 422 whose code names the rule.",
+        "the biller's policy refuses is a 422 whose code names the rule. The amount may not "
+        "exceed the invoice's open balance (the lookup's balance_due: the partner's figure "
+        "minus pending_payments) plus the biller's overpayment_allowance "
+        "(amount_exceeds_balance, with balance_due in extra), nor the biller's "
+        "maximum_payment (amount_above_maximum, checked first).",
     )
     def post(self, request, bid: int):
         biller = biller_for_client(client_id=request.user.pk, bid=bid)

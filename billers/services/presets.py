@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -49,6 +50,15 @@ class _BillerIn(serializers.Serializer):
     environment = serializers.ChoiceField(choices=Environment.choices)
     is_active = serializers.BooleanField()
     time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
+    # The payment policy; a preset without them gets the model's defaults.
+    overpayment_allowance = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), allow_null=True,
+        required=False, default=Biller._meta.get_field("overpayment_allowance").default,
+    )  # fmt: skip
+    maximum_payment = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
+        default=Biller._meta.get_field("maximum_payment").default,
+    )  # fmt: skip
 
 
 class _SettingIn(serializers.Serializer):

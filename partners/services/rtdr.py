@@ -251,6 +251,7 @@ def _refresh(
         biller=biller, partner=connector.partner, operation=operation,
         invoice_number=invoice_number,
     )  # fmt: skip
+    read_at = timezone.now()  # the figure's time (refreshed_at): README, "The open balance"
     try:
         record = connector.fetch_invoice(invoice_number)
     except PartnerError as e:
@@ -290,7 +291,9 @@ def _refresh(
         assert mapped is not None
         try:
             refreshed = InvoiceView.of(
-                invoice_create_from_partner(biller=biller, mapped=mapped, record=record)
+                invoice_create_from_partner(
+                    biller=biller, mapped=mapped, record=record, read_at=read_at
+                )
             )
         except IntegrityError:
             # Written meanwhile by another path (an invoice file): refresh that one.
@@ -305,7 +308,9 @@ def _refresh(
                     past_due=mapped.invoice.get("past_due"),
                     total_amount_due=mapped.invoice.get("total_amount_due"),
                 )
-            refreshed = invoice_balance_update(invoice=existing, balance=balance, record=record)
+            refreshed = invoice_balance_update(
+                invoice=existing, balance=balance, record=record, read_at=read_at
+            )
         partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=record.exchange)
         finish("")
     return "", refreshed
@@ -318,6 +323,7 @@ def invoice_create_from_partner(
     mapped: MappedRecord,
     record: PartnerRecord,
     via: str = RefreshSource.RTDR_GENERATE,
+    read_at: datetime.datetime | None = None,
 ) -> Invoice:
     customer_fields = dict(mapped.customer)
     account_number = customer_fields.pop("account_number", "") or record.invoice_number
@@ -340,17 +346,23 @@ def invoice_create_from_partner(
         customer=customer,
         invoice_type=invoice_type,
         raw_payload=record.record,
-        refreshed_at=timezone.now(),
+        refreshed_at=read_at or timezone.now(),
         refreshed_via=via,
         **invoice_fields,
     )
 
 
 def invoice_balance_update(
-    *, invoice: InvoiceView, balance: BalanceUpdate, record: PartnerRecord
+    *,
+    invoice: InvoiceView,
+    balance: BalanceUpdate,
+    record: PartnerRecord,
+    read_at: datetime.datetime | None = None,
 ) -> InvoiceView:
-    """Write a refreshed balance (one UPDATE, no read) and return the invoice as it is now."""
+    """Write a refreshed balance (one UPDATE, no read) and return the invoice as it
+    is now. Its `refreshed_at` is `read_at`, when the partner was asked."""
     now = timezone.now()
+    read_at = read_at or now
     changes = {
         name: getattr(balance, name)
         for name in ("balance_due", "past_due", "total_amount_due")
@@ -359,11 +371,11 @@ def invoice_balance_update(
     Invoice.objects.filter(pk=invoice.id).update(
         **changes,
         raw_payload=record.record,
-        refreshed_at=now,
+        refreshed_at=read_at,
         refreshed_via=RefreshSource.RTDR_REFRESH,
         updated_at=now,
     )
-    return replace(invoice, **changes, refreshed_at=now)
+    return replace(invoice, **changes, refreshed_at=read_at)
 
 
 # --- bill presentment ----------------------------------------------------------

@@ -16,6 +16,7 @@ from billers.models import BifCustomization, Biller, Invoice
 from icintegrations.errors import ApplicationError, ErrorCode
 from partners.selectors import connector_config
 from payments.models import Delivery, DeliveryKind, Payment, PaymentMethod
+from payments.selectors import invoice_open_balance
 from payments.services.delivery import delivery_enqueue
 
 # The settings naming the payment sources that are card and bank payments.
@@ -84,6 +85,14 @@ def payment_accept(*, biller: Biller, data: PaymentIn) -> tuple[Payment, bool]:
     method, invoice = payment_policy_check(biller=biller, data=data)
     try:
         with transaction.atomic():
+            # The balance check and the insert hold the invoice row, so that of two
+            # concurrent payments the second sees the first (on SQLite the IMMEDIATE
+            # transaction serialises writers already; select_for_update is a no-op there).
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            existing = _existing(data.payment_guid, fingerprint)
+            if existing is not None:  # the same request, committed while this one waited
+                return existing, False
+            payment_balance_check(biller=biller, invoice=invoice, amount=data.amount)
             payment = Payment.objects.create(
                 payment_guid=data.payment_guid,
                 biller=biller,
@@ -167,13 +176,32 @@ def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoi
             f"Invoice {data.invoice_number} is not on account {data.account_number}.",
             code=ErrorCode.ACCOUNT_MISMATCH,
         )
+    if data.amount > biller.maximum_payment:
+        # Before the balance: a ceiling no allowance lifts, and an answer that does
+        # not depend on the invoice or on other payments.
+        raise PaymentRefused(
+            f"Biller {biller.bid} takes at most {biller.maximum_payment:.2f} in one payment.",
+            code=ErrorCode.AMOUNT_ABOVE_MAXIMUM,
+            extra={"maximum_payment": f"{biller.maximum_payment:.2f}"},
+        )
+    return method, invoice
+
+
+def payment_balance_check(*, biller: Biller, invoice: Invoice, amount: Decimal) -> None:
+    """The biller's rules that read the invoice's open balance (README, "The open
+    balance"): payment in full, the minimum amount due, no overpayment beyond the
+    allowance. Called with the invoice row held, so the balance cannot move meanwhile.
+    Without a balance from the partner, none of them applies but the minimum."""
     rules = dict(
         BifCustomization.objects.filter(
             biller=biller, name__in=("AllowPartialPayments", "MinimumAmountDue")
         ).values_list("name", "value")
     )
-    balance = invoice.balance_due
-    if rules.get("AllowPartialPayments") == "No" and balance is not None and data.amount < balance:
+    open_balance = invoice_open_balance(
+        invoice_id=invoice.pk, balance_due=invoice.balance_due, refreshed_at=invoice.refreshed_at
+    )
+    balance = open_balance.balance_due
+    if rules.get("AllowPartialPayments") == "No" and balance is not None and amount < balance:
         raise PaymentRefused(
             f"Biller {biller.bid} takes payment in full only: {balance:.2f} is due.",
             code=ErrorCode.PARTIAL_PAYMENT_NOT_ALLOWED,
@@ -183,10 +211,21 @@ def payment_policy_check(*, biller: Biller, data: PaymentIn) -> tuple[str, Invoi
         minimum = Decimal(rules["MinimumAmountDue"])
         if balance is not None and 0 < balance < minimum:
             minimum = balance  # what is due is less than the minimum: paying it is enough
-        if data.amount < minimum:
+        if amount < minimum:
             raise PaymentRefused(
                 f"Biller {biller.bid} takes at least {minimum:.2f}.",
                 code=ErrorCode.BELOW_MINIMUM_AMOUNT_DUE,
                 extra={"minimum_amount_due": f"{minimum:.2f}"},
             )
-    return method, invoice
+    allowance = biller.overpayment_allowance
+    if balance is not None and allowance is not None and amount > balance + allowance:
+        raise PaymentRefused(
+            f"{amount:.2f} is more than the {balance:.2f} open on invoice "
+            f"{invoice.invoice_number}.",
+            code=ErrorCode.AMOUNT_EXCEEDS_BALANCE,
+            extra={
+                "balance_due": f"{balance:.2f}",
+                "pending_payments": f"{open_balance.pending_payments:.2f}",
+                "overpayment_allowance": f"{allowance:.2f}",
+            },
+        )

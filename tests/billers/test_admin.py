@@ -81,6 +81,13 @@ def test_the_biller_page_shows_its_whole_configuration(admin_client, presets):
     assert "AllowPartialPayments" in html
 
 
+def test_the_biller_page_sets_the_payment_policy(admin_client, presets):
+    biller = presets["imt"]
+    html = admin_client.get(_change_url(biller)).content.decode()
+    assert 'name="overpayment_allowance"' in html and 'name="maximum_payment"' in html
+    assert 'value="100000.00"' in html
+
+
 def test_the_mapping_is_ordered_by_record_type_then_file_spec_id(admin_client, presets):
     response = admin_client.get(_change_url(presets["peoria"]))
     inline = next(

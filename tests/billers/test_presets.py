@@ -1,5 +1,6 @@
 import json
 import shutil
+from decimal import Decimal
 
 import pytest
 
@@ -291,3 +292,49 @@ def test_a_preset_without_a_time_zone_is_refused(preset_copy):
 def test_a_preset_with_a_made_up_time_zone_is_refused(preset_copy):
     path = preset_copy(lambda data: data["biller"].update(time_zone="America/Peoria"))
     assert "'America/Peoria' is not an IANA time zone name" in _load_fails(path)
+
+
+# --- the payment policy (issue 12) --------------------------------------------------------
+
+
+def test_presets_carry_the_payment_policy(presets):
+    for biller in presets.values():
+        assert (biller.overpayment_allowance, biller.maximum_payment) == (
+            Decimal("0.00"),
+            Decimal("100000.00"),
+        )
+
+
+@pytest.mark.django_db
+def test_a_preset_without_the_payment_policy_gets_the_defaults(preset_copy, catalogs):
+    def drop(data):
+        data["biller"].pop("overpayment_allowance")
+        data["biller"].pop("maximum_payment")
+
+    biller = biller_preset_load(name="imt", path=preset_copy(drop), environ={}).biller
+    assert biller is not None
+    biller.refresh_from_db()
+    assert (biller.overpayment_allowance, biller.maximum_payment) == (
+        Decimal("0.00"),
+        Decimal("100000.00"),
+    )
+
+
+@pytest.mark.django_db
+def test_a_preset_may_set_no_overpayment_limit_and_its_own_ceiling(preset_copy, catalogs):
+    def change(data):
+        data["biller"].update(overpayment_allowance=None, maximum_payment="2500.00")
+
+    biller = biller_preset_load(name="imt", path=preset_copy(change), environ={}).biller
+    assert biller is not None
+    biller.refresh_from_db()
+    assert (biller.overpayment_allowance, biller.maximum_payment) == (None, Decimal("2500.00"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field,value", [("overpayment_allowance", "-1.00"), ("maximum_payment", "0.00")]
+)
+def test_a_negative_allowance_or_a_zero_ceiling_is_refused(preset_copy, field, value):
+    path = preset_copy(lambda data: data["biller"].update({field: value}))
+    assert f"biller.{field}" in _load_fails(path)

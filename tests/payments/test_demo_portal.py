@@ -1,6 +1,7 @@
 """`manage.py demo_portal`, which `make demo` runs: a portal login and a month of
 payments delivered to the partner's sandbox."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -19,7 +20,8 @@ def test_demo_portal_gives_a_clerk_a_month_of_delivered_payments(
     settings.ICI_MODE = "demo"
     # the tests' worker stands in for the demo's running qcluster
     monkeypatch.setattr(Command, "_settle", lambda self, payment_ids, wait: pump())
-    for n in range(3):
+    # IMT takes payment in full only: one payment per invoice, so one invoice each
+    for n in range(8):
         hub_invoice(imt, imt_sandbox, f"DEMO-{n}", balance="500.00")
     out = StringIO()
     call_command("demo_portal", "--payments", "8", stdout=out)
@@ -33,6 +35,8 @@ def test_demo_portal_gives_a_clerk_a_month_of_delivered_payments(
     assert set(payments.values_list("status", flat=True)) == {PaymentStatus.POSTED}
     # what the sandbox holds: each payment applied once
     assert len(imt_sandbox.ledger.payments) == 8
+    # and none beyond what its invoice had open: the partner's balances stay >= 0
+    assert all(Decimal(i["amount_due"]) >= 0 for i in imt_sandbox.ledger.invoices.values())
     voids = [p.reversal for p in payments if hasattr(p, "reversal")]
     assert [v.status for v in voids] == [ReversalStatus.TO_APPLY] * 3
 

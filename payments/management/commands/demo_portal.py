@@ -12,6 +12,7 @@ from django.utils import timezone
 from billers.models import Biller, Invoice
 from billers.services.portal_users import portal_user_create
 from payments.models import OPEN_STATUSES, Delivery, Payment, PaymentStatus, ReversalKind
+from payments.selectors import invoice_open_balance
 from payments.services.payments import PaymentIn, PaymentRefused, payment_accept
 from payments.services.reversals import reversal_record
 
@@ -48,18 +49,32 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo portal login: {username} / {password}")
 
     def _history(self, biller, count) -> list[int]:
+        """Up to `count` payments, each within its invoice's open balance (net of
+        the demo payments made before it): an invoice paid off is paid no more."""
         rng = random.Random(biller.bid)
         invoices = list(
             Invoice.objects.filter(biller=biller, balance_due__gt=0).select_related("customer")
         )
+        open_balance = {
+            invoice.pk: invoice_open_balance(
+                invoice_id=invoice.pk,
+                balance_due=invoice.balance_due,
+                refreshed_at=invoice.refreshed_at,
+            ).balance_due
+            or Decimal("0.00")
+            for invoice in invoices
+        }
         made = []
         now = timezone.now()
-        for n in range(count if invoices else 0):
-            invoice = rng.choice(invoices)
-            assert invoice.balance_due is not None  # the filter
+        for n in range(count):
+            payable = [invoice for invoice in invoices if open_balance[invoice.pk] > 0]
+            if not payable:
+                break
+            invoice = rng.choice(payable)
+            due = open_balance[invoice.pk]
             paid_at = now - datetime.timedelta(days=rng.randint(0, 29), minutes=rng.randint(0, 600))
-            amount = min(invoice.balance_due, Decimal(rng.randint(100, 900)) / 100)
-            for value in (amount, invoice.balance_due):
+            amount = min(due, Decimal(rng.randint(100, 900)) / 100)
+            for value in (amount, due):  # a part of it, or (paying in full only) all of it
                 data = PaymentIn(
                     payment_guid=uuid.uuid4(),
                     invoice_number=invoice.invoice_number,
@@ -76,7 +91,10 @@ class Command(BaseCommand):
                 except PaymentRefused:
                     continue
                 made.append(payment.pk)
+                open_balance[invoice.pk] = due - value
                 break
+            else:
+                open_balance[invoice.pk] = Decimal("0.00")  # refused whole: leave it alone
         self.stdout.write(f"Biller {biller}: {len(made)} demo payments accepted")
         return made
 
