@@ -82,5 +82,6 @@ class RequestIdMiddleware:
             request.method,
             request.path,
             exc_info=(type(exception), exception, exception.__traceback__),
+            extra={"request_id": request.request_id},
         )
         return internal_error(request)
