@@ -9,9 +9,11 @@
   encoded again, so an error message that quoted it would fail to render.
 """
 
+import codecs
 import re
 from itertools import accumulate
 
+from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
@@ -66,22 +68,26 @@ def _first_unencodable(data) -> str | None:
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser (a subclass, so DRF still reads the body through
-    `request.body` and Django's size limit applies) with a depth limit and
-    text-only strings."""
+    `request.body` and Django's size limit applies: 413 request_too_large, see
+    icintegrations.api) with a depth limit and text-only strings."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = _text_encoding(parser_context or {})
         body = stream.read()
-        depth = json_depth(body)
-        if depth > MAX_DEPTH:
+        try:
+            # Undecodable bytes become lone surrogates, found below with their field.
+            text = body.decode(encoding, errors="surrogateescape")
+        except UnicodeError:  # e.g. UTF-16 of an odd length
+            raise ParseError(f"JSON parse error - the body is not {encoding} text.") from None
+        if codecs.lookup(encoding).name != "utf-8":  # the scan reads UTF-8 bytes
+            body = text.encode("utf-8", "surrogatepass")
+        if json_depth(body) > MAX_DEPTH:
             raise ApplicationError(
                 f"The JSON body is nested deeper than {MAX_DEPTH} levels.",
                 code=ErrorCode.INVALID_REQUEST,
                 extra={"max_depth": MAX_DEPTH},
             )
         try:
-            # Undecodable bytes become lone surrogates, found below with their field.
-            text = body.decode(encoding, errors="surrogateescape")
             parse_constant = json.strict_constant if self.strict else None
             data = json.loads(text, parse_constant=parse_constant)
         except ValueError as exc:
@@ -94,3 +100,14 @@ class JSONParser(parsers.JSONParser):
                 extra={field: ["Not valid text: invalid UTF-8 or a lone surrogate."]},
             )
         return data
+
+
+def _text_encoding(parser_context) -> str:
+    """The request's charset, refused unless it is a text encoding (a bytes
+    codec such as bz2_codec would expand the body after its size was checked)."""
+    encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+    try:
+        "".encode(encoding)
+    except (LookupError, UnicodeError):
+        raise ParseError(f"Unsupported charset {encoding!r} in the Content-Type.") from None
+    return encoding

@@ -178,3 +178,20 @@ def test_an_invoice_file_over_its_own_limit_keeps_its_413(api, settings, tmp_pat
     )
 
     assert answer(response) == (413, "file_too_large")
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-32-be"])
+def test_deep_nesting_is_refused_in_any_text_charset(api, invoice, charset):
+    body = ("[" * 100_000).encode(charset)
+
+    response = api.post(PAYMENTS, data=body, content_type=f"application/json; charset={charset}")
+
+    assert answer(response) == (400, "invalid_request")
+
+
+def test_a_charset_that_is_not_text_is_a_malformed_request(api, invoice):
+    body = json.dumps(payment_body(invoice)).encode()
+
+    response = api.post(PAYMENTS, data=body, content_type="application/json; charset=bz2_codec")
+
+    assert answer(response) == (400, "malformed_request")
