@@ -80,6 +80,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response and log line carries the request id; under /api/ an
+    # unexpected exception is answered 500 internal_error JSON.
+    "icintegrations.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -249,7 +252,8 @@ if not ICI_RELAXED:
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit and text-only strings (400, not 500).
+    "DEFAULT_PARSER_CLASSES": ["icintegrations.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["icintegrations.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["icintegrations.authentication.IsApiClient"],
     "DEFAULT_THROTTLE_CLASSES": ["icintegrations.throttling.ClientWindowThrottle"],
@@ -286,8 +290,17 @@ if ICI_REDIS_URL:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "icintegrations.middleware.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("ICI_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
