@@ -4,6 +4,7 @@ stable code (authentication lives in icintegrations.authentication)."""
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -21,6 +22,16 @@ _CODES = {
     exceptions.ParseError: "malformed_request",
     exceptions.ValidationError: "invalid_request",
 }
+
+
+class FileContentNegotiation(DefaultContentNegotiation):
+    """For an endpoint that answers a file (the bill PDF, the BIF): its answer is
+    the file whatever the Accept header says (`Accept: application/pdf` or
+    `text/plain` is no 406), and its errors are JSON as everywhere."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
 
 
 def exception_handler(exc, context):

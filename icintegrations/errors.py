@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     MALFORMED_REQUEST = "malformed_request"
     INVALID_REQUEST = "invalid_request"
     INTERNAL_ERROR = "internal_error"
+    REQUEST_TOO_LARGE = "request_too_large"
     ERROR = "error"
 
     # A partner call (partners.connectors.errors), as the RTDR answers it.

@@ -3,21 +3,31 @@ void it or report its ACH return. Thin: the services decide."""
 
 import uuid
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import icintegrations.schema  # noqa: F401 - registers the bearer scheme
 from icintegrations.errors import ErrorCode, NotFoundError
 from icintegrations.fields import CanonicalUUIDField, MoneyField, OffsetDateTimeField
-from partners.apis import ErrorSerializer
+from icintegrations.schema import error_responses
+from partners.apis import BID_PARAMETER
 from partners.selectors import biller_for_client
 from payments.models import Payment, PaymentStatus, ReversalKind
 from payments.nacha import RETURN_CODES
 from payments.selectors import payment_attempts, payment_for_biller, payment_hold
-from payments.services.payments import SEED_PAYMENT_SOURCES, PaymentIn, payment_accept
-from payments.services.reversals import reversal_record
+from payments.services.payments import (
+    ACCEPT_CONFLICTS,
+    ACCEPT_REFUSALS,
+    SEED_PAYMENT_SOURCES,
+    PaymentIn,
+    payment_accept,
+)
+from payments.services.reversals import (
+    ACH_RETURN_REFUSALS,
+    REVERSAL_CONFLICTS,
+    reversal_record,
+)
 
 
 class PrintableCharField(serializers.CharField):
@@ -40,13 +50,18 @@ class PaymentSourceField(PrintableCharField):
         return super().to_internal_value(data)
 
 
-ERRORS = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    404: ErrorSerializer,
-    409: ErrorSerializer,
-    422: ErrorSerializer,
-}
+# The errors of each operation besides every operation's (icintegrations.schema),
+# their codes the services' own.
+_BILLER = {404: (ErrorCode.BILLER_NOT_FOUND,)}
+_PAYMENT = {404: (ErrorCode.BILLER_NOT_FOUND, ErrorCode.PAYMENT_NOT_FOUND)}
+CREATE_ERRORS = error_responses(
+    _BILLER, {409: ACCEPT_CONFLICTS, 422: ACCEPT_REFUSALS}, json_body=True
+)
+DETAIL_ERRORS = error_responses(_PAYMENT)
+VOID_ERRORS = error_responses(_PAYMENT, {409: REVERSAL_CONFLICTS}, json_body=True)
+ACH_RETURN_ERRORS = error_responses(
+    _PAYMENT, {409: REVERSAL_CONFLICTS, 422: ACH_RETURN_REFUSALS}, json_body=True
+)
 
 
 class PaymentInSerializer(serializers.Serializer):
@@ -120,8 +135,9 @@ def _payment_of(request, bid: int, guid: str) -> Payment:
 class PaymentCreateApi(APIView):
     @extend_schema(
         operation_id="payment_create",
+        parameters=[BID_PARAMETER],
         request=PaymentInSerializer,
-        responses={202: PaymentOutSerializer, **ERRORS},
+        responses={202: PaymentOutSerializer, **CREATE_ERRORS},
         description="Accept a payment for delivery to the biller's partner. Idempotent on "
         "payment_guid: the same request again answers with the same payment (header "
         "Idempotent-Replayed: true); another request under the same GUID is a 409. A payment "
@@ -147,7 +163,8 @@ class PaymentCreateApi(APIView):
 class PaymentDetailApi(APIView):
     @extend_schema(
         operation_id="payment_detail",
-        responses={200: PaymentDetailSerializer, **ERRORS},
+        parameters=[BID_PARAMETER],
+        responses={200: PaymentDetailSerializer, **DETAIL_ERRORS},
         description="Where a payment stands, with every partner call its delivery made.",
     )
     def get(self, request, bid: int, guid: str):
@@ -200,8 +217,9 @@ class PaymentVoidApi(_ReversalApi):
 
     @extend_schema(
         operation_id="payment_void",
+        parameters=[BID_PARAMETER],
         request=VoidInSerializer,
-        responses={202: ReversalOutSerializer, **ERRORS},
+        responses={202: ReversalOutSerializer, **VOID_ERRORS},
         description="Void a payment. Where the partner has no reversal call, the void is "
         "listed for the biller as 'to apply in your system'.",
     )
@@ -215,8 +233,9 @@ class PaymentAchReturnApi(_ReversalApi):
 
     @extend_schema(
         operation_id="payment_ach_return",
+        parameters=[BID_PARAMETER],
         request=AchReturnInSerializer,
-        responses={202: ReversalOutSerializer, **ERRORS, 422: OpenApiResponse(ErrorSerializer)},
+        responses={202: ReversalOutSerializer, **ACH_RETURN_ERRORS},
         description="Report the ACH return of a bank payment, with its NACHA code "
         f"({', '.join(list(RETURN_CODES)[:3])}, ...), up to 60 days after the payment.",
     )
