@@ -1,6 +1,7 @@
 """OpenAPI description of the hub's own authentication, input fields and error
 answers (drf-spectacular)."""
 
+import re
 from collections.abc import Iterable, Mapping
 
 from drf_spectacular.extensions import (
@@ -46,6 +47,26 @@ class OffsetDateTimeFieldExtension(_StrictFieldExtension):
 class CanonicalUUIDFieldExtension(_StrictFieldExtension):
     target_class = "icintegrations.fields.CanonicalUUIDField"
     schema = {"format": "uuid", "example": "c9e18d52-e770-4935-8da2-9f262c8ba587"}
+
+
+# What str.isprintable() refuses, as far as a JSON Schema pattern can say it:
+# control characters (C0, DEL, C1), the common format characters, line and
+# paragraph separators and private use; whitespace other than a space is refused
+# by \s. (Unassigned code points and lone surrogates, which no URL carries, are
+# refused too, unlisted: a range of surrogates is no regex for every validator.)
+UNPRINTABLE = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+    r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ue000-\uf8ff"
+)
+
+
+def printable_pattern(*, blank: bool, also_refused: str = "") -> str:
+    """Text for which str.isprintable() holds: spaces and visible characters,
+    with at least one visible character unless `blank`."""
+    visible = rf"[^\s{re.escape(also_refused)}{UNPRINTABLE}]"
+    if blank:
+        return rf"^(?:{visible}| )*$"
+    return rf"^ *{visible}(?:{visible}| )*$"
 
 
 # What an operation of the API can answer besides its own success, whatever it

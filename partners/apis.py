@@ -15,7 +15,12 @@ from rest_framework.views import APIView
 
 from icintegrations.api import FileContentNegotiation
 from icintegrations.errors import PARTNER_ERRORS, ApplicationError, ErrorCode
-from icintegrations.schema import THROTTLED_ERRORS, error_responses, partner_errors
+from icintegrations.schema import (
+    THROTTLED_ERRORS,
+    error_responses,
+    partner_errors,
+    printable_pattern,
+)
 from partners.selectors import biller_for_client
 from partners.services.rtdr import LookupResult, bill_pdf_fetch
 
@@ -52,18 +57,9 @@ class ErrorSerializer(serializers.Serializer):
     extra = serializers.DictField(required=False)
 
 
-# What str.isprintable() refuses, as far as a JSON Schema pattern can say it:
-# control characters (C0, DEL, C1), the common format characters, line and
-# paragraph separators, surrogates and private use; whitespace other than a space
-# is refused by \s below. (Unassigned code points are refused too, unlisted.)
-_UNPRINTABLE = (
-    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
-    r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff"
-)
-# Printable, not blank: spaces and at least one visible character. A path
-# parameter cannot hold a "/".
-INVOICE_NUMBER_PATTERN = rf"^ *[^\s/{_UNPRINTABLE}](?:[^\s/{_UNPRINTABLE}]| )*$"
-ZIP_PATTERN = rf"^(?:[^\s{_UNPRINTABLE}]| )*$"
+# Printable, not blank (icintegrations.schema); a path parameter cannot hold a "/".
+INVOICE_NUMBER_PATTERN = printable_pattern(blank=False, also_refused="/")
+ZIP_PATTERN = printable_pattern(blank=True)
 
 BID_PARAMETER = OpenApiParameter(
     "bid",

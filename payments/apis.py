@@ -3,6 +3,7 @@ void it or report its ACH return. Thin: the services decide."""
 
 import uuid
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 
 from icintegrations.errors import ErrorCode, NotFoundError
 from icintegrations.fields import CanonicalUUIDField, MoneyField, OffsetDateTimeField
-from icintegrations.schema import error_responses
+from icintegrations.schema import error_responses, printable_pattern
 from partners.apis import BID_PARAMETER
 from partners.selectors import biller_for_client
 from payments.models import Payment, PaymentStatus, ReversalKind
@@ -40,7 +41,32 @@ class PrintableCharField(serializers.CharField):
         return value
 
 
-@extend_schema_field({"type": "string", "maxLength": 32, "example": SEED_PAYMENT_SOURCES[0]})
+class PrintableCharFieldExtension(OpenApiSerializerFieldExtension):
+    """The schema of a PrintableCharField: its lengths and the printable pattern."""
+
+    target_class = PrintableCharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema: dict = {"type": "string"}
+        if not field.allow_blank:
+            schema["minLength"] = 1
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        schema["pattern"] = printable_pattern(blank=field.allow_blank)
+        return schema
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 32,
+        "pattern": printable_pattern(blank=False),
+        "example": SEED_PAYMENT_SOURCES[0],
+    }
+)
 class PaymentSourceField(PrintableCharField):
     """A payment source code: a string, not an enum (each biller lists its own)."""
 
