@@ -102,7 +102,8 @@ def test_a_payments_422_codes_are_its_policys_as_the_readme_lists_them(schema):
 
 def test_the_payment_input_states_its_printable_pattern(schema):
     fields = schema["components"]["schemas"]["PaymentIn"]["properties"]
-    assert (fields["invoice_number"]["minLength"], fields["invoice_number"]["maxLength"]) == (1, 100)
+    number = fields["invoice_number"]
+    assert (number["minLength"], number["maxLength"]) == (1, 100)
     assert not re.match(fields["payment_source"]["pattern"], "Web CC\x00")
     assert re.match(fields["payment_source"]["pattern"], "Web CC")
 
@@ -178,7 +179,7 @@ def named_codes(function, seen, depth=4) -> set[str]:
 def test_every_code_an_operation_raises_is_in_its_schema(schema, method, path):
     operation = schema["paths"][path][method]
     documented = set()
-    for status, response in operation["responses"].items():
+    for status in operation["responses"]:
         if status.startswith(("4", "5")):
             documented |= codes(operation, status)
     raised = named_codes(VIEWS[method, path], seen=set()) - NOT_ANSWERED
