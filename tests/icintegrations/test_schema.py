@@ -186,3 +186,25 @@ def test_every_code_an_operation_raises_is_in_its_schema(schema, method, path):
     raised -= UNREACHABLE.get(path, set())
     assert raised, "the scan found nothing: it no longer reads the code"
     assert raised <= documented, sorted(raised - documented)
+
+
+# --- a file endpoint takes an Accept of its own type (schemathesis found 406s) --
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path,accept",
+    [
+        (
+            "/api/v1/billers/1367/invoice-files/00000000-0000-4000-8000-000000000000/bif",
+            "text/plain",
+        ),
+        ("/api/v1/billers/1367/invoices/NO-SUCH/pdf", "application/pdf"),
+    ],
+)
+def test_a_file_endpoint_asked_for_its_file_type_answers_its_error_as_json(api, path, accept):
+    response = api.get(path, HTTP_ACCEPT=accept)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] in {"invoice_file_not_found", "invoice_not_found"}
