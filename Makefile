@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install browser lint typecheck
+.PHONY: demo test fuzz install browser lint typecheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: install browser
 	else \
 		echo "PostgreSQL + Redis run skipped: set ICI_TEST_DATABASE_URL and ICI_TEST_REDIS_URL to run it."; \
 	fi
+
+# schemathesis against a live hub on PostgreSQL and Redis (scripts/fuzz.py starts
+# and stops it): 0 server errors and 0 answers the OpenAPI schema does not
+# document, within ICI_FUZZ_SECONDS (default 140). Needs PostgreSQL and Redis on
+# 127.0.0.1 (ICI_FUZZ_DATABASE_URL, ICI_FUZZ_REDIS_URL); .ci/run runs it.
+fuzz: install
+	$(BIN)/python scripts/fuzz.py
 
 # Debian's Chromium (packages chromium and chromium-driver) for the browser tests
 # in tests/browser, installed when it is missing and this machine can (root, or

@@ -8,6 +8,7 @@ from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -26,6 +27,16 @@ _CODES = {
     exceptions.ParseError: "malformed_request",
     exceptions.ValidationError: "invalid_request",
 }
+
+
+class FileContentNegotiation(DefaultContentNegotiation):
+    """For an endpoint that answers a file (the bill PDF, the BIF): its answer is
+    the file whatever the Accept header says (`Accept: application/pdf` or
+    `text/plain` is no 406), and its errors are JSON as everywhere."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
 
 
 def exception_handler(exc, context):

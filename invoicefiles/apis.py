@@ -7,13 +7,14 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import icintegrations.schema  # noqa: F401 - registers the bearer scheme
-from icintegrations.errors import ApplicationError, NotFoundError
+from icintegrations.api import FileContentNegotiation
+from icintegrations.errors import ApplicationError, ErrorCode, NotFoundError
+from icintegrations.schema import error_responses
 from invoicefiles.downloads import bif_response
 from invoicefiles.models import InvoiceFileStatus
 from invoicefiles.selectors import invoice_file_bif, invoice_file_errors, invoice_file_get
 from invoicefiles.services.uploads import invoice_file_receive, too_large
-from partners.apis import ErrorSerializer
+from partners.apis import BID_PARAMETER, ErrorSerializer
 from partners.selectors import biller_for_client
 
 CHUNK = 1 << 20
@@ -87,7 +88,17 @@ def _answer(invoice_file, *, duplicate=None) -> dict:
     return body
 
 
-ERRORS = {code: ErrorSerializer for code in (400, 401, 404, 413, 415)}
+# The errors of each operation besides every operation's (icintegrations.schema).
+_FILE = {404: (ErrorCode.BILLER_NOT_FOUND, ErrorCode.INVOICE_FILE_NOT_FOUND)}
+UPLOAD_ERRORS = error_responses(
+    {
+        400: (ErrorCode.EMPTY_FILE, ErrorCode.FILE_MISSING),
+        404: (ErrorCode.BILLER_NOT_FOUND,),
+        413: (ErrorCode.FILE_TOO_LARGE,),
+    }
+)
+DETAIL_ERRORS = error_responses(_FILE)
+BIF_ERRORS = error_responses(_FILE, {404: (ErrorCode.BIF_NOT_AVAILABLE,)}, json_answer=False)
 
 
 class InvoiceFileUploadApi(APIView):
@@ -109,7 +120,12 @@ class InvoiceFileUploadApi(APIView):
                 "required": ["file"],
             },
         },
-        responses={202: InvoiceFileOutputSerializer, 200: InvoiceFileOutputSerializer, **ERRORS},
+        parameters=[BID_PARAMETER],
+        responses={
+            202: InvoiceFileOutputSerializer,
+            200: InvoiceFileOutputSerializer,
+            **UPLOAD_ERRORS,
+        },
         examples=[OpenApiExample("queued", value={"id": "...", "status": "queued"})],
     )
     def post(self, request, bid: int):
@@ -123,7 +139,7 @@ class InvoiceFileUploadApi(APIView):
             if upload is None:
                 raise ApplicationError(
                     "A multipart upload carries the file in a part named 'file'.",
-                    code="file_missing",
+                    code=ErrorCode.FILE_MISSING,
                 )
             chunks, name = upload.chunks(CHUNK), upload.name or ""
         else:
@@ -149,7 +165,8 @@ class InvoiceFileDetailApi(APIView):
     @extend_schema(
         operation_id="invoice_file_status",
         summary="An invoice file's status, counts and refused rows",
-        responses={200: InvoiceFileOutputSerializer, **ERRORS},
+        parameters=[BID_PARAMETER],
+        responses={200: InvoiceFileOutputSerializer, **DETAIL_ERRORS},
     )
     def get(self, request, bid: int, file_id: str):
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
@@ -157,10 +174,13 @@ class InvoiceFileDetailApi(APIView):
 
 
 class InvoiceFileBifApi(APIView):
+    content_negotiation_class = FileContentNegotiation
+
     @extend_schema(
         operation_id="invoice_file_bif",
         summary="The Biller Invoice File (BIF) made from an invoice file",
-        responses={(200, "text/plain"): OpenApiTypes.BINARY, **ERRORS},
+        parameters=[BID_PARAMETER],
+        responses={(200, "text/plain"): OpenApiTypes.BINARY, **BIF_ERRORS},
     )
     def get(self, request, bid: int, file_id: str):
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
@@ -171,7 +191,7 @@ class InvoiceFileBifApi(APIView):
                 f"The file is {invoice_file.status}: it has no BIF."
                 if invoice_file.status != InvoiceFileStatus.DONE
                 else "The BIF of this file is no longer kept.",
-                code="bif_not_available",
+                code=ErrorCode.BIF_NOT_AVAILABLE,
                 extra={"status": invoice_file.status},
             )
         return bif_response(invoice_file=invoice_file, path=path)

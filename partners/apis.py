@@ -13,8 +13,14 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-import icintegrations.schema  # noqa: F401 - registers the bearer scheme
-from icintegrations.errors import ApplicationError, ErrorCode
+from icintegrations.api import FileContentNegotiation
+from icintegrations.errors import PARTNER_ERRORS, ApplicationError, ErrorCode
+from icintegrations.schema import (
+    THROTTLED_ERRORS,
+    error_responses,
+    partner_errors,
+    printable_pattern,
+)
 from partners.selectors import biller_for_client
 from partners.services.rtdr import LookupResult, bill_pdf_fetch
 
@@ -23,14 +29,22 @@ def _money(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+INVOICE_NUMBER_MAX = 100
+ZIP_MAX = 20
+
+
 def lookup_checked(invoice_number: str, zip_code: str | None) -> tuple[str, str | None]:
     """Refuse what cannot be an invoice number or a ZIP before any partner call."""
-    if not invoice_number.strip() or len(invoice_number) > 100 or not invoice_number.isprintable():
+    if (
+        not invoice_number.strip()
+        or len(invoice_number) > INVOICE_NUMBER_MAX
+        or not invoice_number.isprintable()
+    ):
         raise ApplicationError(
             "An invoice number is 1 to 100 printable characters.",
             code=ErrorCode.INVALID_INVOICE_NUMBER,
         )
-    if zip_code is not None and (len(zip_code) > 20 or not zip_code.isprintable()):
+    if zip_code is not None and (len(zip_code) > ZIP_MAX or not zip_code.isprintable()):
         raise ApplicationError(
             "A ZIP is at most 20 printable characters.", code=ErrorCode.INVALID_ZIP
         )
@@ -43,20 +57,58 @@ class ErrorSerializer(serializers.Serializer):
     extra = serializers.DictField(required=False)
 
 
+# Printable, not blank (icintegrations.schema); a path parameter cannot hold a "/".
+INVOICE_NUMBER_PATTERN = printable_pattern(blank=False, also_refused="/")
+ZIP_PATTERN = printable_pattern(blank=True)
+
+BID_PARAMETER = OpenApiParameter(
+    "bid",
+    {"type": "integer", "minimum": 0, "maximum": 2147483647},
+    OpenApiParameter.PATH,
+    description="The biller's BID (e.g. 2249, 1367); 404 biller_not_found for one the API "
+    "client is not scoped to.",
+)
+INVOICE_NUMBER_PARAMETER = OpenApiParameter(
+    "invoice_number",
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": INVOICE_NUMBER_MAX,
+        "pattern": INVOICE_NUMBER_PATTERN,
+    },
+    OpenApiParameter.PATH,
+    description=f"1 to {INVOICE_NUMBER_MAX} printable characters, not all spaces; anything "
+    "else is 400 invalid_invoice_number.",
+)
 ZIP_PARAMETER = OpenApiParameter(
     "zip",
-    str,
-    description="The customer's ZIP, where the biller requires it as a second factor.",
+    {"type": "string", "maxLength": ZIP_MAX, "pattern": ZIP_PATTERN},
+    description="The customer's ZIP, where the biller requires it as a second factor. At "
+    f"most {ZIP_MAX} printable characters; anything else is 400 invalid_zip.",
 )
-ERRORS = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    404: ErrorSerializer,
-    429: ErrorSerializer,
-    502: ErrorSerializer,
-    503: ErrorSerializer,
-    504: ErrorSerializer,
+# The errors of the lookup and of the bill PDF, besides every operation's.
+LOOKUP_INPUT_ERRORS = {
+    400: (ErrorCode.INVALID_INVOICE_NUMBER, ErrorCode.INVALID_ZIP),
+    404: (ErrorCode.BILLER_NOT_FOUND, ErrorCode.INVOICE_NOT_FOUND),
 }
+# The lookup tells every partner error apart (errors.partner_error's default).
+LOOKUP_ERRORS = error_responses(
+    LOOKUP_INPUT_ERRORS, THROTTLED_ERRORS, partner_errors(PARTNER_ERRORS)
+)
+# The bill PDF tells these apart (its service's BILL_PDF_ERRORS; a body that is
+# not a PDF is partner_bad_response).
+BILL_PDF_PARTNER_ERRORS = (
+    ErrorCode.PARTNER_AUTH_FAILED,
+    ErrorCode.PARTNER_TIMEOUT,
+    ErrorCode.PARTNER_BAD_RESPONSE,
+)
+BILL_PDF_ERRORS = error_responses(
+    LOOKUP_INPUT_ERRORS,
+    {404: (ErrorCode.BILL_NOT_AVAILABLE,)},
+    THROTTLED_ERRORS,
+    partner_errors(BILL_PDF_PARTNER_ERRORS),
+    json_answer=False,
+)
 
 
 BALANCE_RULE = (
@@ -130,12 +182,13 @@ def invoice_data(
 
 class BillPdfApi(APIView):
     throttle_scope = "rtdr"
+    content_negotiation_class = FileContentNegotiation
 
     @extend_schema(
         operation_id="invoice_bill_pdf",
         summary="The partner's bill PDF of an invoice, streamed",
-        parameters=[ZIP_PARAMETER],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        parameters=[BID_PARAMETER, INVOICE_NUMBER_PARAMETER, ZIP_PARAMETER],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **BILL_PDF_ERRORS},
     )
     def get(self, request, bid: int, invoice_number: str):
         invoice_number, zip_code = lookup_checked(invoice_number, request.query_params.get("zip"))

@@ -3,21 +3,32 @@ void it or report its ACH return. Thin: the services decide."""
 
 import uuid
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import icintegrations.schema  # noqa: F401 - registers the bearer scheme
 from icintegrations.errors import ErrorCode, NotFoundError
 from icintegrations.fields import CanonicalUUIDField, MoneyField, OffsetDateTimeField
-from partners.apis import ErrorSerializer
+from icintegrations.schema import error_responses, printable_pattern
+from partners.apis import BID_PARAMETER
 from partners.selectors import biller_for_client
 from payments.models import Payment, PaymentStatus, ReversalKind
 from payments.nacha import RETURN_CODES
 from payments.selectors import payment_attempts, payment_for_biller, payment_hold
-from payments.services.payments import SEED_PAYMENT_SOURCES, PaymentIn, payment_accept
-from payments.services.reversals import reversal_record
+from payments.services.payments import (
+    ACCEPT_CONFLICTS,
+    ACCEPT_REFUSALS,
+    SEED_PAYMENT_SOURCES,
+    PaymentIn,
+    payment_accept,
+)
+from payments.services.reversals import (
+    ACH_RETURN_REFUSALS,
+    REVERSAL_CONFLICTS,
+    reversal_record,
+)
 
 
 class PrintableCharField(serializers.CharField):
@@ -30,7 +41,32 @@ class PrintableCharField(serializers.CharField):
         return value
 
 
-@extend_schema_field({"type": "string", "maxLength": 32, "example": SEED_PAYMENT_SOURCES[0]})
+class PrintableCharFieldExtension(OpenApiSerializerFieldExtension):
+    """The schema of a PrintableCharField: its lengths and the printable pattern."""
+
+    target_class = PrintableCharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema: dict = {"type": "string"}
+        if not field.allow_blank:
+            schema["minLength"] = 1
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        schema["pattern"] = printable_pattern(blank=field.allow_blank)
+        return schema
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 32,
+        "pattern": printable_pattern(blank=False),
+        "example": SEED_PAYMENT_SOURCES[0],
+    }
+)
 class PaymentSourceField(PrintableCharField):
     """A payment source code: a string, not an enum (each biller lists its own)."""
 
@@ -40,13 +76,18 @@ class PaymentSourceField(PrintableCharField):
         return super().to_internal_value(data)
 
 
-ERRORS = {
-    400: ErrorSerializer,
-    401: ErrorSerializer,
-    404: ErrorSerializer,
-    409: ErrorSerializer,
-    422: ErrorSerializer,
-}
+# The errors of each operation besides every operation's (icintegrations.schema),
+# their codes the services' own.
+_BILLER = {404: (ErrorCode.BILLER_NOT_FOUND,)}
+_PAYMENT = {404: (ErrorCode.BILLER_NOT_FOUND, ErrorCode.PAYMENT_NOT_FOUND)}
+CREATE_ERRORS = error_responses(
+    _BILLER, {409: ACCEPT_CONFLICTS, 422: ACCEPT_REFUSALS}, json_body=True
+)
+DETAIL_ERRORS = error_responses(_PAYMENT)
+VOID_ERRORS = error_responses(_PAYMENT, {409: REVERSAL_CONFLICTS}, json_body=True)
+ACH_RETURN_ERRORS = error_responses(
+    _PAYMENT, {409: REVERSAL_CONFLICTS, 422: ACH_RETURN_REFUSALS}, json_body=True
+)
 
 
 class PaymentInSerializer(serializers.Serializer):
@@ -120,8 +161,9 @@ def _payment_of(request, bid: int, guid: str) -> Payment:
 class PaymentCreateApi(APIView):
     @extend_schema(
         operation_id="payment_create",
+        parameters=[BID_PARAMETER],
         request=PaymentInSerializer,
-        responses={202: PaymentOutSerializer, **ERRORS},
+        responses={202: PaymentOutSerializer, **CREATE_ERRORS},
         description="Accept a payment for delivery to the biller's partner. Idempotent on "
         "payment_guid: the same request again answers with the same payment (header "
         "Idempotent-Replayed: true); another request under the same GUID is a 409. A payment "
@@ -147,7 +189,8 @@ class PaymentCreateApi(APIView):
 class PaymentDetailApi(APIView):
     @extend_schema(
         operation_id="payment_detail",
-        responses={200: PaymentDetailSerializer, **ERRORS},
+        parameters=[BID_PARAMETER],
+        responses={200: PaymentDetailSerializer, **DETAIL_ERRORS},
         description="Where a payment stands, with every partner call its delivery made.",
     )
     def get(self, request, bid: int, guid: str):
@@ -200,8 +243,9 @@ class PaymentVoidApi(_ReversalApi):
 
     @extend_schema(
         operation_id="payment_void",
+        parameters=[BID_PARAMETER],
         request=VoidInSerializer,
-        responses={202: ReversalOutSerializer, **ERRORS},
+        responses={202: ReversalOutSerializer, **VOID_ERRORS},
         description="Void a payment. Where the partner has no reversal call, the void is "
         "listed for the biller as 'to apply in your system'.",
     )
@@ -215,8 +259,9 @@ class PaymentAchReturnApi(_ReversalApi):
 
     @extend_schema(
         operation_id="payment_ach_return",
+        parameters=[BID_PARAMETER],
         request=AchReturnInSerializer,
-        responses={202: ReversalOutSerializer, **ERRORS, 422: OpenApiResponse(ErrorSerializer)},
+        responses={202: ReversalOutSerializer, **ACH_RETURN_ERRORS},
         description="Report the ACH return of a bank payment, with its NACHA code "
         f"({', '.join(list(RETURN_CODES)[:3])}, ...), up to 60 days after the payment.",
     )

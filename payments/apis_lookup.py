@@ -7,7 +7,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import icintegrations.schema  # noqa: F401 - registers the bearer scheme
-from partners.apis import ERRORS, ZIP_PARAMETER, InvoiceSerializer, invoice_data, lookup_checked
+from partners.apis import (
+    BID_PARAMETER,
+    INVOICE_NUMBER_PARAMETER,
+    LOOKUP_ERRORS,
+    ZIP_PARAMETER,
+    InvoiceSerializer,
+    invoice_data,
+    lookup_checked,
+)
 from partners.selectors import biller_for_client
 from partners.services.rtdr import invoice_lookup
 from payments.selectors import invoice_open_balance
@@ -21,8 +29,8 @@ class InvoiceLookupApi(APIView):
         summary="Look an invoice up in real time (RTDR)",
         description="The invoice as the partner has it, with balance_due net of the payments "
         "the hub accepted that the partner's figure cannot include yet (pending_payments).",
-        parameters=[ZIP_PARAMETER],
-        responses={200: InvoiceSerializer, **ERRORS},
+        parameters=[BID_PARAMETER, INVOICE_NUMBER_PARAMETER, ZIP_PARAMETER],
+        responses={200: InvoiceSerializer, **LOOKUP_ERRORS},
     )
     def get(self, request, bid: int, invoice_number: str):
         invoice_number, zip_code = lookup_checked(invoice_number, request.query_params.get("zip"))

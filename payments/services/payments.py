@@ -30,6 +30,23 @@ SEED_PAYMENT_SOURCES = ("Web CC", "IVR CC", "AutopayCC", "Web Eck", "IVR Eck", "
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
+# Every code a payment_accept refuses with (422, PaymentRefused), in the order the
+# rules run; the API's schema lists them.
+ACCEPT_REFUSALS = (
+    ErrorCode.AMOUNT_NOT_POSITIVE,
+    ErrorCode.PAID_AT_IN_FUTURE,
+    ErrorCode.PAYMENT_SOURCE_NOT_ACCEPTED,
+    ErrorCode.INVOICE_NOT_FOUND,
+    ErrorCode.ACCOUNT_MISMATCH,
+    ErrorCode.AMOUNT_ABOVE_MAXIMUM,
+    ErrorCode.PARTIAL_PAYMENT_NOT_ALLOWED,
+    ErrorCode.BELOW_MINIMUM_AMOUNT_DUE,
+    ErrorCode.AMOUNT_EXCEEDS_BALANCE,
+)
+# ... and with a 409 (PaymentConflict).
+ACCEPT_CONFLICTS = (ErrorCode.PAYMENT_GUID_CONFLICT,)
+
+
 class PaymentRefused(ApplicationError):
     """The biller's policy refuses the payment: the code says which rule."""
 

@@ -30,6 +30,15 @@ from payments.nacha import ACH_RETURN_WINDOW, RETURN_CODES
 from payments.services.delivery import delivery_enqueue
 from payments.services.payments import PaymentConflict, PaymentRefused, request_fingerprint
 
+# Every code an ACH return is refused with (422, PaymentRefused; a void has none
+# it can be sent), and the conflict of either; the API's schema lists them.
+ACH_RETURN_REFUSALS = (
+    ErrorCode.UNKNOWN_RETURN_CODE,
+    ErrorCode.NOT_A_BANK_PAYMENT,
+    ErrorCode.ACH_RETURN_WINDOW_PASSED,
+)
+REVERSAL_CONFLICTS = (ErrorCode.ALREADY_REVERSED,)
+
 # A payment in these states never reached the partner's books: nothing to reverse there.
 NEVER_POSTED = (PaymentStatus.REJECTED, PaymentStatus.FAILED)
 
