@@ -81,6 +81,16 @@ def test_a_name_empty_once_cleaned_is_as_no_name(api, imt_biller):
     assert response.json()["name"] == ""
 
 
+def test_a_multipart_part_whose_name_is_nothing_once_cleaned_is_no_file(api, imt_biller):
+    part = io.BytesIO(imt_file(imt_row("INV001")))
+    part.name = "\x01\x02"
+    response = api.post(URL, data={"file": part}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "file_missing"
+    assert stored_files() == []
+
+
 @pytest.mark.parametrize("failure", [DataError("refused"), RuntimeError("the broker fell over")])
 def test_any_failure_while_registering_leaves_no_file(imt_biller, monkeypatch, failure):
     def fail(file_id):
