@@ -126,10 +126,20 @@ def _register(biller, temp, sha256, size, original_name, client_id, enqueue) -> 
         target.unlink(missing_ok=True)
         existing = InvoiceFile.objects.get(biller=biller, sha256=sha256)
         return Received(existing, duplicate=True)
-    except BaseException:  # no row: no file either (the temporary one goes too)
-        target.unlink(missing_ok=True)
+    except BaseException:
+        # Rolled back: no row, so no file (the temporary one goes too). Committed,
+        # and then an on-commit callback failed: the row keeps its file.
+        if not _committed(invoice_file.pk):
+            target.unlink(missing_ok=True)
         raise
     return Received(invoice_file, duplicate=False)
+
+
+def _committed(file_id) -> bool:
+    try:
+        return InvoiceFile.objects.filter(pk=file_id).exists()
+    except Exception:  # the database cannot say: the file stays for the sweep to judge
+        return True
 
 
 @transaction.atomic

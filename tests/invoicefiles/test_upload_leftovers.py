@@ -105,6 +105,19 @@ def test_any_failure_while_registering_leaves_no_file(imt_biller, monkeypatch, f
     assert stored_files() == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_the_row_is_committed_keeps_the_rows_file(imt_biller, monkeypatch):
+    def broker_bug(file_id):
+        raise RuntimeError("after the commit")
+
+    monkeypatch.setattr(uploads, "_enqueue", broker_bug)
+
+    with pytest.raises(RuntimeError):
+        invoice_file_receive(biller=imt_biller, chunks=[imt_file(imt_row("INV001"))])
+
+    assert stored_files() == rows_paths() and len(rows_paths()) == 1
+
+
 def test_the_same_file_sent_twice_at_once_keeps_one_file(imt_biller, monkeypatch):
     first = invoice_file_receive(biller=imt_biller, chunks=[imt_file(imt_row())], enqueue=False)
     # The second one finds no row (as if the first had not committed yet), then loses.
