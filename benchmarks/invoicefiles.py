@@ -23,6 +23,17 @@ header), then, in one run:
 
 Targets: peak memory < 300 MB; PostgreSQL end-to-end within 4x of COPY; SQLite
 under 30 s.
+
+    .venv/bin/python -m benchmarks.invoicefiles --long-line-only [--root CHECKOUT]
+
+instead measures the memory a long line costs (issue 15): the peak RSS of the
+process that processes a file (`import_invoice_file`, which runs the worker's
+`invoice_file_process` in its own process), on SQLite, for (a) the baseline: a
+generated file of 1,000 rows, (b) a 512 MiB file of one line without a line end
+(refused, `line_too_long`), (c) a header then a row with a 300 MB field (the
+row refused, the file goes on), all in one run. Target: (b) and (c) under
+150 MB. `--root` runs another checkout's manage.py (the code before a change)
+with this interpreter.
 """
 
 from __future__ import annotations
@@ -50,6 +61,7 @@ HEADER = (
 MEMORY_TARGET_MB = 300
 COPY_RATIO_TARGET = 4.0
 SQLITE_TARGET_S = 30.0
+LONG_LINE_TARGET_MB = 150
 PRESET_SECRET_VARIABLES = ("ICI_PEORIA_API_KEY", "ICI_PEORIA_RTDR_KEY", "ICI_IMT_INTEGRATOR_ID")
 
 
@@ -86,18 +98,20 @@ def env_for(var_dir: Path, database_url: str | None) -> dict:
     return env
 
 
-def manage(env: dict, *args: str) -> None:
+def manage(env: dict, *args: str, root: Path = ROOT) -> None:
     subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        [PYTHON, "manage.py", *args], cwd=root, env=env, check=True, stdout=subprocess.DEVNULL
     )
 
 
-def measured_import(env: dict, file: Path) -> tuple[float, float, str]:
+def measured_import(
+    env: dict, file: Path, *, root: Path = ROOT, may_fail: bool = False
+) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB (of the importing process alone), its output."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [PYTHON, "manage.py", "import_invoice_file", "1367", str(file), "--no-progress"],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -107,7 +121,7 @@ def measured_import(env: dict, file: Path) -> tuple[float, float, str]:
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not may_fail:
         raise SystemExit(f"import failed ({proc.returncode}):\n{output}")
     return elapsed, usage.ru_maxrss / 1024, output.strip()
 
@@ -200,6 +214,55 @@ def run_hub(label: str, var_dir: Path, database_url: str | None, file: Path):
     return elapsed, rss
 
 
+def write_long_line(path: Path, size: int, *, header: bool) -> None:
+    """`size` bytes of one line without a line end; after the header and before
+    the field's row end when `header`."""
+    block = b"x" * (1 << 20)
+    with open(path, "wb") as f:
+        if header:
+            f.write(HEADER.encode() + b"\r\nINV000000001|2026-01-01|2026-01-21|1.00|0.00|C1|")
+        written = 0
+        while written < size:
+            written += f.write(block[: size - written])
+        if header:
+            f.write(b"|1 Main St||Peoria|AZ|85345|555-0100|c1@example.test|\r\n")
+            f.write(b"INV000000002|2026-01-01|2026-01-21|2.00|0.00|C2|Two|2 Main St||Peoria|AZ")
+            f.write(b"|85345|555-0101|c2@example.test|\r\n")
+
+
+def long_line_run(work: Path, root: Path) -> None:
+    """Peak RSS: a baseline file, then a file of one line, then a 300 MB field."""
+    env = env_for(work / "sqlite", None)
+    manage(env, "migrate", "-v0", root=root)
+    manage(env, "load_biller_preset", "imt", root=root)
+    cases = [
+        ("baseline: 1,000 rows", lambda p: generate(p, 1000)),
+        ("one line of 512 MiB", lambda p: write_long_line(p, 512 << 20, header=False)),
+        ("header + a 300 MB field", lambda p: write_long_line(p, 300_000_000, header=True)),
+    ]
+    results = []
+    for n, (label, make) in enumerate(cases):
+        file = work / f"long-{n}.txt"
+        make(file)
+        seconds, rss, output = measured_import(env, file, root=root, may_fail=True)
+        log(f"{label}: {seconds:.1f} s, peak RSS {rss:.0f} MB\n    {output.splitlines()[-1]}")
+        results.append((label, file.stat().st_size, seconds, rss))
+        file.unlink()
+        shutil.rmtree(work / "sqlite" / "invoice-files", ignore_errors=True)
+    print()
+    print(f"code: {root}; {platform.python_implementation()} {platform.python_version()}; "
+          f"{datetime.date.today()}")  # fmt: skip
+    print(f"{'':26} {'MB':>7} {'seconds':>8} {'peak RSS MB':>12}")
+    for label, size, seconds, rss in results:
+        print(f"{label:26} {size / 1e6:7.0f} {seconds:8.1f} {rss:12.0f}")
+    peak = max(rss for *_, rss in results[1:])
+    base = results[0][3]
+    print(
+        f"\nlong lines: peak {peak:.0f} MB ({peak - base:+.0f} MB over the baseline) "
+        f"< {LONG_LINE_TARGET_MB} MB: {'met' if peak < LONG_LINE_TARGET_MB else 'MISSED'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -209,10 +272,21 @@ def main() -> None:
         help="PostgreSQL database for the run: dropped and created afresh.",
     )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary directory.")
+    parser.add_argument(
+        "--long-line-only",
+        action="store_true",
+        help="Only the memory of long lines (see the module's docstring).",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="The checkout whose manage.py runs the import."
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ici-bench-files-"))
     try:
+        if args.long_line_only:
+            long_line_run(work, args.root.resolve())
+            return
         file = work / "imt.txt"
         log(f"generating {args.rows:,} rows")
         generate(file, args.rows)

@@ -85,6 +85,7 @@ class ErrorCode(StrEnum):
     BINARY_FILE = "binary_file"
     UNREADABLE_FILE = "unreadable_file"
     BAD_HEADER = "bad_header"
+    LINE_TOO_LONG = "line_too_long"
     DUPLICATE_COLUMN = "duplicate_column"
     MISSING_COLUMN = "missing_column"
     NO_ROWS = "no_rows"

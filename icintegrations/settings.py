@@ -167,6 +167,10 @@ ICI_INVOICE_FILE_DIR = Path(
 )
 ICI_INVOICE_FILE_MAX_BYTES = env.int("ICI_INVOICE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
 ICI_INVOICE_FILE_TASK_TIMEOUT = env.int("ICI_INVOICE_FILE_TASK_TIMEOUT", default=1800)
+# The longest line of a file the reader takes, in bytes (a row's quoted line breaks
+# included, in characters): a longer one refuses its row (the header's, the file),
+# and is never held in memory.
+ICI_INVOICE_FILE_MAX_LINE_BYTES = env.int("ICI_INVOICE_FILE_MAX_LINE_BYTES", default=1024 * 1024)
 # The sweep (a django-q2 schedule, every ICI_INVOICE_FILE_SWEEP_MINUTES) enqueues
 # again a file queued longer than ICI_INVOICE_FILE_REQUEUE_SECONDS after its task
 # was handed to the broker (the task was lost), and a file processing for longer

@@ -218,6 +218,13 @@ def _process(invoice_file: InvoiceFile, outcome: Outcome, progress, *, exact: bo
 
     reader = read_rows(path, encoding)
     header = next(reader, None)
+    if header is not None and header.too_long:
+        raise InvoiceFileRejected(
+            f"The first row, which must name the columns, is longer than "
+            f"{settings.ICI_INVOICE_FILE_MAX_LINE_BYTES} bytes.",
+            code="line_too_long",
+            extra={"max_line_bytes": settings.ICI_INVOICE_FILE_MAX_LINE_BYTES},
+        )
     if header is None or header.fields is None:
         raise InvoiceFileRejected(
             "The first row must name the columns, and it cannot be read.", code="bad_header"

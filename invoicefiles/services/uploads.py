@@ -4,6 +4,11 @@ The same bytes sent twice to one biller are one file (SHA-256 per biller): the
 second upload answers the first file and applies nothing again. A file that
 failed may be sent again (the biller's field mapping may have been fixed in the
 meantime): it is queued again under the same id.
+
+A stored upload always has its row: the row is saved, the file moved into
+place and the task enqueued (on commit) in one transaction, and the file is
+removed again on any failure. What a crash still leaves behind (a file without
+a row) the sweep removes after an hour (retention.invoice_files_orphans_remove).
 """
 
 import hashlib
@@ -43,6 +48,16 @@ def too_large(size: int | None = None) -> FileTooLargeError:
         code="file_too_large",
         extra={"max_bytes": limit, **({"bytes": size} if size is not None else {})},
     )
+
+
+def clean_file_name(name: str) -> str:
+    """The name an upload is stored under, the same for `?name=` and a multipart
+    part: its last path segment, without NUL, control or other unprintable
+    characters, surrounding spaces, at most 255 characters. "" (no name, as when
+    none is given) when nothing is left."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if char.isprintable()).strip()
+    return "" if name in (".", "..") else name[:255]
 
 
 def invoice_file_receive(
@@ -96,21 +111,35 @@ def _register(biller, temp, sha256, size, original_name, client_id, enqueue) -> 
         biller=biller,
         sha256=sha256,
         size=size,
-        original_name=os.path.basename(original_name)[:255],
+        original_name=clean_file_name(original_name),
         uploaded_by_id=client_id,
     )
     invoice_file.path = f"{biller.bid}/{invoice_file.pk}.txt"
-    os.replace(temp, files_dir() / invoice_file.path)
+    target = files_dir() / invoice_file.path
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the row, the file and the task: all or none
             invoice_file.save(force_insert=True)
+            os.replace(temp, target)
             if enqueue:
                 invoice_file_enqueue(invoice_file.pk)
     except IntegrityError:  # the same file, sent twice at once: the other one won
-        os.unlink(files_dir() / invoice_file.path)
+        target.unlink(missing_ok=True)
         existing = InvoiceFile.objects.get(biller=biller, sha256=sha256)
         return Received(existing, duplicate=True)
+    except BaseException:
+        # Rolled back: no row, so no file (the temporary one goes too). Committed,
+        # and then an on-commit callback failed: the row keeps its file.
+        if not _committed(invoice_file.pk):
+            target.unlink(missing_ok=True)
+        raise
     return Received(invoice_file, duplicate=False)
+
+
+def _committed(file_id) -> bool:
+    try:
+        return InvoiceFile.objects.filter(pk=file_id).exists()
+    except Exception:  # the database cannot say: the file stays for the sweep to judge
+        return True
 
 
 @transaction.atomic

@@ -117,5 +117,5 @@ def test_the_scheduled_sweep_prunes_too(upload, settings):
     invoice_file = upload(imt_file(imt_row("INV001")))
     finished_days_ago(invoice_file, 31)
 
-    assert sweep_task() == {"enqueued": 0, "pruned": 1}
+    assert sweep_task() == {"enqueued": 0, "pruned": 1, "orphans": 0}
     assert stored(invoice_file) == []
