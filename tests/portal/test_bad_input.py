@@ -82,9 +82,7 @@ def test_a_tick_off_note_with_a_control_character_is_refused_and_nothing_changes
     portal, biller, char
 ):
     reversal = reversal_to_apply(biller)
-    url = reverse(
-        "portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk}
-    )
+    url = reverse("portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk})
 
     response = portal.post(url, {"note": f"applied{char}in our system"})
 
@@ -96,9 +94,7 @@ def test_a_tick_off_note_with_a_control_character_is_refused_and_nothing_changes
 
 def test_a_note_over_several_lines_is_kept(portal, biller):
     reversal = reversal_to_apply(biller)
-    url = reverse(
-        "portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk}
-    )
+    url = reverse("portal:reversal_applied", kwargs={"bid": biller.bid, "reversal_id": reversal.pk})
 
     portal.post(url, {"note": "Voided in Munis.\r\n\tBatch 12"})
 
