@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from billers.models import Biller, Invoice
-from billers.services.portal_users import portal_user_create
+from billers.services.portal_users import portal_user_password_set, portal_user_save
 from icintegrations.demo import demo_only
 from payments.models import OPEN_STATUSES, Delivery, Payment, PaymentStatus, ReversalKind
 from payments.selectors import invoice_open_balance
@@ -39,7 +39,11 @@ class Command(BaseCommand):
         )
         billers = list(Biller.objects.order_by("bid"))
         password = secrets.token_urlsafe(12)
-        portal_user_create(username=username, password=password, bids=[b.bid for b in billers])
+        saved = portal_user_save(
+            username=username, password=password, bids=[b.bid for b in billers]
+        )
+        if not saved.created:  # the demo's clerk gets a fresh password at every start
+            portal_user_password_set(user=saved.user, password=password)
         accepted = []
         for biller in billers:
             if not Payment.objects.filter(biller=biller).exists():
