@@ -6,6 +6,7 @@ for nor changed. A new user's password is validated by Django's validators."""
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +18,7 @@ from icintegrations.errors import ApplicationError, ErrorCode
 
 @dataclass(frozen=True)
 class PortalUserSaved:
-    user: object  # the auth user
+    user: User
     created: bool
     added: list[int] = field(default_factory=list)  # BIDs the user was made a member of
 
@@ -42,8 +43,7 @@ def portal_user_save(
             "A portal user needs at least one biller.", code=ErrorCode.NO_BILLERS
         )
     billers_get(bids=bids)
-    User = get_user_model()
-    user = User.objects.select_for_update().filter(username=username).first()
+    user = get_user_model().objects.select_for_update().filter(username=username).first()
     if user is not None:
         return PortalUserSaved(
             user, created=False, added=portal_user_billers_add(user=user, bids=bids)
@@ -53,7 +53,7 @@ def portal_user_save(
             f"{username!r} is a new portal user: it needs a password.",
             code=ErrorCode.WEAK_PASSWORD,
         )
-    user = User(username=username, email=email)
+    user = get_user_model()(username=username, email=email)
     _password_check(user, password)
     user.set_password(password)
     user.save()
