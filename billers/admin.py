@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from billers import admin_users  # noqa: F401 (the user page: its portal billers)
 from billers.forms import BillerSettingForm, ConnectionTestForm, MappingReviewForm
 from billers.hooks import biller_notices, settings_saved_notify
 from billers.models import (
@@ -250,7 +251,8 @@ class BillerAdmin(SimpleHistoryAdmin):
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     """API clients are created with `manage.py create_api_client` (which shows the
-    token once); here they can be scoped to billers or deactivated."""
+    token once); here billers can be added to a client's scope (its token is
+    kept, as `create_api_client NAME --biller BID` keeps it) or it is deactivated."""
 
     list_display = ["name", "token_prefix", "is_active", "created_at"]
     list_filter = ["is_active"]

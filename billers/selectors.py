@@ -1,5 +1,5 @@
 from billers.models import Biller, BillerSetting, SettingKind
-from icintegrations.errors import NotFoundError
+from icintegrations.errors import ApplicationError, ErrorCode, NotFoundError
 
 
 def biller_get(*, bid: int) -> Biller:
@@ -7,6 +7,18 @@ def biller_get(*, bid: int) -> Biller:
         return Biller.objects.get(bid=bid)
     except Biller.DoesNotExist:
         raise NotFoundError(f"No biller with BID {bid}.", code="biller_not_found") from None
+
+
+def billers_get(*, bids: list[int]) -> list[Biller]:
+    """The billers `bids` by BID, every one of them, else biller_not_found naming
+    the BIDs that do not exist."""
+    billers = list(Biller.objects.filter(bid__in=bids).order_by("bid"))
+    missing = sorted(set(bids) - {b.bid for b in billers})
+    if missing:
+        raise ApplicationError(
+            f"No biller with BID {', '.join(map(str, missing))}.", code=ErrorCode.BILLER_NOT_FOUND
+        )
+    return billers
 
 
 def biller_setting_values(*, biller: Biller) -> dict[int, str]:

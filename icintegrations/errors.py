@@ -68,6 +68,7 @@ class ErrorCode(StrEnum):
     REASON_REQUIRED = "reason_required"
     REVERSAL_CHANGED = "reversal_changed"
     NOTE_TOO_LONG = "note_too_long"
+    INVALID_NOTE = "invalid_note"  # a control character in a tick-off note
 
     # An operator's action on a delivery (payments.services.operators).
     UNKNOWN_ACTION = "unknown_action"

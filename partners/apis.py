@@ -22,7 +22,8 @@ from icintegrations.schema import (
     printable_pattern,
 )
 from partners.selectors import biller_for_client
-from partners.services.rtdr import LookupResult, bill_pdf_fetch
+from partners.services.bill_pdf import bill_pdf_fetch
+from partners.services.rtdr import LookupResult
 
 
 def _money(value) -> str | None:
@@ -195,6 +196,8 @@ class BillPdfApi(APIView):
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
         document = bill_pdf_fetch(biller=biller, invoice_number=invoice_number, zip_code=zip_code)
         response = StreamingHttpResponse(document.chunks, content_type="application/pdf")
+        if document.length is not None:  # the partner's, checked (partners.services.bill_pdf)
+            response["Content-Length"] = str(document.length)
         response["Content-Disposition"] = f'inline; filename="{invoice_number}.pdf"'
         response["Cache-Control"] = "no-store"
         return response

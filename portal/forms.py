@@ -123,11 +123,28 @@ class BadInput(Exception):
     pass
 
 
-def page_number(request, name: str = "page") -> int:
-    raw = request.GET.get(name, "1").strip() or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadInput(f"The page number must be a whole number from 1 up ({raw[:20]!r} given).")
+# The highest page any list offers: far beyond any biller's files or row errors,
+# and small enough that the offset it makes fits every database's integers.
+PAGE_MAX = 1_000_000
+
+
+def _ascii_number(raw: str) -> int | None:
+    """`raw` as a whole number when it is 1 to 7 ASCII digits, else None.
+    (`str.isdigit` also accepts "²" and other digits `int()` refuses or reads.)"""
+    if not raw or len(raw) > 7 or not raw.isascii() or not raw.isdigit():
+        return None
     return int(raw)
+
+
+def page_number(request, name: str = "page") -> int:
+    """The `page` query value: a whole number from 1 to PAGE_MAX, else BadInput."""
+    raw = request.GET.get(name, "1").strip() or "1"
+    number = _ascii_number(raw)
+    if number is None or not 1 <= number <= PAGE_MAX:
+        raise BadInput(
+            f"The page number must be a whole number from 1 to {PAGE_MAX:,} ({raw[:20]!r} given)."
+        )
+    return number
 
 
 ACTIVITY_DAYS = (7, 30, 90)
@@ -135,8 +152,9 @@ ACTIVITY_DAYS = (7, 30, 90)
 
 def activity_days(raw: str) -> int:
     """The activity page's period: one of ACTIVITY_DAYS (`raw` already stripped)."""
-    if not raw.isdigit() or int(raw) not in ACTIVITY_DAYS:
+    number = _ascii_number(raw)
+    if number is None or number not in ACTIVITY_DAYS:
         *others, last = (str(d) for d in ACTIVITY_DAYS)
         choices = f"{', '.join(others)} or {last}"
         raise BadInput(f"Choose {choices} days ({raw[:20]!r} given).")
-    return int(raw)
+    return number

@@ -104,6 +104,7 @@ class BillDocument:
     content_type: str
     chunks: Iterator[bytes] = field(repr=False)
     exchange: Exchange | None = None
+    declared_length: int | None = None  # the partner's Content-Length, when it gave one
 
 
 class Connector(ABC):

@@ -11,14 +11,21 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import IncompleteRead, ReadTimeoutError
 
-from partners.connectors.errors import PartnerNotSent, PartnerTimeout, PartnerUnknown
+from partners.connectors.errors import (
+    PartnerBadResponse,
+    PartnerNotSent,
+    PartnerTimeout,
+    PartnerUnknown,
+)
 
 logger = logging.getLogger("partners.http")
 
@@ -60,11 +67,76 @@ class Response:
     exchange: Exchange
     raw: requests.Response | None = field(default=None, repr=False)
 
+    @property
+    def declared_length(self) -> int | None:
+        """The body's length as the partner declared it (`Content-Length`), or
+        None: none given, not a number, or a compressed body (whose declared
+        length is not that of the bytes `iter_body` yields)."""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        if headers.get("content-encoding", "identity").strip().lower() != "identity":
+            return None
+        value = str(headers.get("content-length", "")).strip()
+        return int(value) if value.isascii() and value.isdigit() else None
+
+    def iter_body(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        """A streamed body, chunk by chunk. A body that ends before its declared
+        length, or a connection that breaks or times out on the way, raises a
+        PartnerError (PartnerBadResponse for a short body): never a raw
+        `requests` exception, and never a short body taken for a whole one."""
+        if self.raw is None:
+            yield self.content
+            return
+        declared, received = self.declared_length, 0
+        try:
+            for chunk in self.raw.iter_content(chunk_size=chunk_size):
+                received += len(chunk)
+                yield chunk
+        except requests.exceptions.ChunkedEncodingError as e:  # urllib3's IncompleteRead
+            received = max(received, _bytes_read(e))
+            raise PartnerBadResponse(
+                f"the body was cut short: {received}"
+                + (f" of {declared}" if declared is not None else "")
+                + " bytes",
+                exchange=self.exchange,
+            ) from e
+        except requests.exceptions.ConnectionError as e:
+            if not any(isinstance(arg, ReadTimeoutError) for arg in e.args):
+                raise PartnerUnknown(
+                    f"the connection broke after {received} bytes of the body",
+                    exchange=self.exchange,
+                ) from e
+            raise PartnerTimeout(  # requests turns a read timeout here into a ConnectionError
+                f"read timeout after {received} bytes of the body", exchange=self.exchange
+            ) from e
+        except requests.exceptions.RequestException as e:
+            raise PartnerUnknown(
+                f"the connection broke after {received} bytes of the body", exchange=self.exchange
+            ) from e
+        finally:
+            self.raw.close()
+        if declared is not None and received != declared:
+            raise PartnerBadResponse(
+                f"the body has {received} bytes, {declared} declared", exchange=self.exchange
+            )
+
     def json(self):
         """The body as JSON. A NUL in a string (`\\u0000`) becomes a space: no
         PostgreSQL text or jsonb column holds one, and the BIF writes a space for it."""
         value = json.loads(self.content)
         return without_nul(value) if b"\\u0000" in self.content else value
+
+
+def _bytes_read(error: Exception) -> int:
+    """The bytes received before a body was cut short, as urllib3's IncompleteRead
+    (wrapped in a ProtocolError, wrapped in requests' error) counts them; 0 if unknown."""
+    pending: list[object] = [error]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IncompleteRead):
+            return item.partial
+        if isinstance(item, BaseException):
+            pending.extend(item.args)
+    return 0
 
 
 def without_nul(value):

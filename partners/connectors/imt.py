@@ -163,9 +163,9 @@ class ImtConnector(Connector):
 
     def fetch_bill_pdf(self, invoice_number: str) -> BillDocument:
         response = self._get(invoice_number, "pdf", stream=True)
-        assert response.raw is not None  # the client keeps the raw response
         return BillDocument(
             content_type=response.headers.get("Content-Type", "application/pdf"),
-            chunks=response.raw.iter_content(chunk_size=64 * 1024),
+            chunks=response.iter_body(),
             exchange=response.exchange,
+            declared_length=response.declared_length,
         )

@@ -23,8 +23,8 @@ from django.utils import timezone
 from billers.catalog import SettingId
 from billers.models import Biller, Customer, Invoice, InvoiceType, RefreshSource
 from icintegrations.errors import ErrorCode, NotFoundError, partner_error
-from partners.connectors.base import BalanceUpdate, BillDocument, Connector, PartnerRecord
-from partners.connectors.errors import NotSupported, Outcome, PartnerError, PartnerNotFound
+from partners.connectors.base import BalanceUpdate, Connector, PartnerRecord
+from partners.connectors.errors import Outcome, PartnerError, PartnerNotFound
 from partners.connectors.http import Exchange
 from partners.connectors.registry import connector_build
 from partners.mapping import MappedRecord
@@ -41,8 +41,6 @@ logger = logging.getLogger("partners.rtdr")
 FRESH_FOR = datetime.timedelta(hours=6)
 FLIGHT_LEASE = datetime.timedelta(seconds=30)  # longer than a partner call can take
 FLIGHT_POLL_SECONDS = 0.02
-# The partner errors a bill PDF tells apart; any other is partner_unavailable.
-BILL_PDF_ERRORS = (ErrorCode.PARTNER_AUTH_FAILED, ErrorCode.PARTNER_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -215,8 +213,8 @@ def partner_call_record(
     exchange: Exchange | None,
     error_code: str = "",
     message: str = "",
-) -> None:
-    PartnerCall.objects.create(
+) -> PartnerCall:
+    call = PartnerCall.objects.create(
         biller=biller,
         partner=partner,
         operation=operation,
@@ -234,6 +232,7 @@ def partner_call_record(
             "admin)",
             partner, biller.bid, operation,
         )  # fmt: skip
+    return call
 
 
 def _refresh(
@@ -381,33 +380,10 @@ def invoice_balance_update(
 # --- bill presentment ----------------------------------------------------------
 
 
-def bill_pdf_fetch(
-    *, biller: Biller, invoice_number: str, zip_code: str | None = None
-) -> BillDocument:
-    """The partner's PDF of an invoice the hub knows (with the same second factor)."""
+def invoice_for_payer(*, biller: Biller, invoice_number: str, zip_code: str | None) -> InvoiceView:
+    """The invoice as the hub knows it, for a payer who gave the lookup's second
+    factor (the bill PDF: partners.services.bill_pdf); else invoice_not_found."""
     invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
     if invoice is None:
         raise invoice_not_found(invoice_number)
-    _served(biller, invoice, zip_code, stale=False)
-    connector = connector_build(connector_config(biller=biller))
-    record_call = _CallTarget(
-        biller=biller, partner=connector.partner, operation="bill_pdf",
-        invoice_number=invoice_number,
-    )  # fmt: skip
-    try:
-        document = connector.fetch_bill_pdf(invoice_number)
-    except NotSupported:
-        raise NotFoundError(
-            "This biller's partner presents no bill PDF.", code=ErrorCode.BILL_NOT_AVAILABLE
-        ) from None
-    except PartnerError as e:
-        code = ErrorCode.INVOICE_NOT_FOUND if isinstance(e, PartnerNotFound) else e.code
-        partner_call_record(
-            **record_call, outcome=e.outcome, exchange=e.exchange, error_code=code,
-            message=e.message,
-        )  # fmt: skip
-        if code == ErrorCode.INVOICE_NOT_FOUND:
-            raise NotFoundError("The partner has no bill for this invoice.", code=code) from None
-        raise partner_error(code, told_apart=BILL_PDF_ERRORS) from None
-    partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=document.exchange)
-    return document
+    return _served(biller, invoice, zip_code, stale=False).invoice

@@ -177,6 +177,16 @@ class TickOff:
 
 PORTAL_NOTE = "Ticked off in the biller portal."
 NOTE_MAX = 500
+# A note may run over lines; any other control character (NUL, an escape, DEL,
+# C1) is refused: it shows as nothing, and PostgreSQL cannot store a NUL.
+NOTE_LAYOUT = frozenset("\t\n\r")
+
+
+def _note_control_character(note: str) -> str | None:
+    for char in note:
+        if char not in NOTE_LAYOUT and (ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F):
+            return char
+    return None
 
 
 def reversal_tick_off(*, reversal: Reversal, user, note: str = "") -> TickOff:
@@ -188,6 +198,11 @@ def reversal_tick_off(*, reversal: Reversal, user, note: str = "") -> TickOff:
         raise ApplicationError(
             f"A note is at most {NOTE_MAX} characters ({len(note)} given).",
             code=ErrorCode.NOTE_TOO_LONG,
+        )
+    if (char := _note_control_character(note)) is not None:
+        raise ApplicationError(
+            f"A note cannot hold a control character (U+{ord(char):04X} given).",
+            code=ErrorCode.INVALID_NOTE,
         )
     applied_now = _mark_applied_once(reversal=reversal, user=user, reason=note or PORTAL_NOTE)
     reversal = Reversal.objects.select_related("payment", "applied_by").get(pk=reversal.pk)

@@ -44,6 +44,7 @@ def test_demo_portal_gives_a_clerk_a_month_of_delivered_payments(
     assert Payment.objects.filter(biller=imt).count() == 8  # a second start adds none
 
 
-def test_demo_portal_refuses_outside_the_demo(presets):
+def test_demo_portal_refuses_outside_the_demo(presets, settings):
+    settings.ICI_MODE = "production"
     with pytest.raises(CommandError, match="ICI_MODE=demo"):
         call_command("demo_portal")

@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from billers.models import Biller, Partner
+from icintegrations.demo import demo_only
 from icintegrations.errors import ApplicationError
 from partners.services.sandboxes import (
     biller_point_at_sandbox,
@@ -18,7 +19,7 @@ CREDENTIAL_ENV = {
 class Command(BaseCommand):
     help = (
         "Point every biller of a partner at that partner's local sandbox (URLs and "
-        "credential), for the demo. Never run it against a production database."
+        "credential), for the demo. Demo only: it refuses unless ICI_MODE is demo or test."
     )
 
     def add_arguments(self, parser):
@@ -31,6 +32,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, citizenserve, imt, demo_invoices, **options):
+        demo_only(
+            "point_billers_at_sandboxes",
+            what="rewrite every biller's partner URLs and credentials to the local sandboxes",
+        )
         targets = {Partner.CITIZENSERVE: citizenserve, Partner.IMT: imt}
         for partner, url in targets.items():
             if not url:

@@ -5,12 +5,12 @@ import time
 import uuid
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from billers.models import Biller, Invoice
-from billers.services.portal_users import portal_user_create
+from billers.services.portal_users import portal_user_password_set, portal_user_save
+from icintegrations.demo import demo_only
 from payments.models import OPEN_STATUSES, Delivery, Payment, PaymentStatus, ReversalKind
 from payments.selectors import invoice_open_balance
 from payments.services.payments import PaymentIn, PaymentRefused, payment_accept
@@ -33,11 +33,17 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=float, default=30.0, help="seconds for deliveries")
 
     def handle(self, *args, username, payments, wait, **options):
-        if settings.ICI_MODE != "demo":
-            raise CommandError("demo_portal runs only with ICI_MODE=demo.")
+        demo_only(
+            "demo_portal",
+            what=f"reset the portal user {username!r}'s password and add demo payments",
+        )
         billers = list(Biller.objects.order_by("bid"))
         password = secrets.token_urlsafe(12)
-        portal_user_create(username=username, password=password, bids=[b.bid for b in billers])
+        saved = portal_user_save(
+            username=username, password=password, bids=[b.bid for b in billers]
+        )
+        if not saved.created:  # the demo's clerk gets a fresh password at every start
+            portal_user_password_set(user=saved.user, password=password)
         accepted = []
         for biller in billers:
             if not Payment.objects.filter(biller=biller).exists():
