@@ -1,0 +1,58 @@
+"""Required mapping: the IC fields a biller's mapping must give a value for.
+
+Each partner has its list (billers.catalog.REQUIRED_MAPPING), so it holds for every
+biller of the partner, however the biller was made; a template (a preset) may ask
+for more with its `required_mapping`. Enforced wherever a mapping is saved: the
+preset loader, the biller's admin page, the mapping row's admin page; shown by the
+mapping review (onboarding.review).
+"""
+
+from collections.abc import Iterable
+
+from billers.catalog import REQUIRED_MAPPING
+from billers.models import Biller
+from billers.validators import RequiredField, required_mapping_problems, validate_required_mapping
+
+
+def required_mapping_for(
+    *, partner: str, extra: Iterable[RequiredField] = ()
+) -> tuple[RequiredField, ...]:
+    """The partner's required fields, then the template's own (`extra`), once each."""
+    fields = [RequiredField(*pair) for pair in REQUIRED_MAPPING.get(partner, ())]
+    fields += [RequiredField(*field) for field in extra]
+    return tuple(dict.fromkeys(fields))
+
+
+def mapping_requirements_validate(
+    *, partner: str, rows: Iterable, required: Iterable[RequiredField] = ()
+) -> None:
+    """Raise ValidationError (code `required_mapping`) naming the FileSpecID and IC
+    field of each required field that `rows` (models or dicts) do not map."""
+    validate_required_mapping(rows, required_mapping_for(partner=partner, extra=required))
+
+
+def mapping_requirements_problems(
+    *, partner: str, rows: Iterable, required: Iterable[RequiredField] = ()
+) -> list[str]:
+    return required_mapping_problems(rows, required_mapping_for(partner=partner, extra=required))
+
+
+def biller_mapping_problems(*, biller: Biller) -> list[tuple[RequiredField, str]]:
+    """What the biller's mapping lacks of its partner's required fields: each
+    required field with the message about it (for the mapping review)."""
+    rows = list(biller.field_mappings.all())
+    out = []
+    for field in required_mapping_for(partner=biller.partner):
+        out += [(field, message) for message in required_mapping_problems(rows, [field])]
+    return out
+
+
+def document_required_mapping_problems(*, data: dict) -> list[str]:
+    """The required-mapping problems of a configuration document (a preset, its
+    schema validated): its `field_mappings` against its partner's required fields
+    and its own `required_mapping`, each message led by the JSON path."""
+    required = [(r["file_spec_id"], r["ic_field"]) for r in data.get("required_mapping") or ()]
+    problems = mapping_requirements_problems(
+        partner=data["biller"]["partner"], rows=data["field_mappings"], required=required
+    )
+    return [f"field_mappings: {message}" for message in problems]
