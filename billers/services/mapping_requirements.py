@@ -7,10 +7,10 @@ preset loader, the biller's admin page, the mapping row's admin page; shown by t
 mapping review (onboarding.review).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from billers.catalog import REQUIRED_MAPPING
-from billers.models import Biller
+from billers.models import Biller, FieldMapping
 from billers.validators import RequiredField, required_mapping_problems, validate_required_mapping
 
 
@@ -56,3 +56,24 @@ def document_required_mapping_problems(*, data: dict) -> list[str]:
         partner=data["biller"]["partner"], rows=data["field_mappings"], required=required
     )
     return [f"field_mappings: {message}" for message in problems]
+
+
+def mapping_row_change_problems(*, row_pk: int | None, new: Mapping | None) -> list[str]:
+    """What saving one mapping row would newly make its biller's mapping lack: `new`
+    holds the row's values with its `biller` (None deletes the row). A mapping that
+    lacked a field before may still lack it: a row at a time, it is being mended."""
+    old = FieldMapping.objects.select_related("biller").filter(pk=row_pk).first() if row_pk else None
+    billers = {b.pk: b for b in (old and old.biller, new and new.get("biller")) if b is not None}
+    problems: list[str] = []
+    for biller in billers.values():
+        rows = list(biller.field_mappings.all())
+        before = set(mapping_requirements_problems(partner=biller.partner, rows=rows))
+        after = [row for row in rows if row.pk != row_pk]
+        if new is not None and new.get("biller") == biller:
+            after.append(new)
+        problems += [
+            problem
+            for problem in mapping_requirements_problems(partner=biller.partner, rows=after)
+            if problem not in before
+        ]
+    return problems
