@@ -314,9 +314,7 @@ class FieldMappingAdmin(SimpleHistoryAdmin):
         if problems:
             for problem in problems:
                 messages.error(request, f"Not deleted: {problem}")
-            return HttpResponseRedirect(
-                reverse("admin:billers_fieldmapping_change", args=[row.pk])
-            )
+            return HttpResponseRedirect(reverse("admin:billers_fieldmapping_change", args=[row.pk]))
         return super().delete_view(request, object_id, extra_context)
 
 

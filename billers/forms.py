@@ -113,7 +113,7 @@ class FieldMappingFormSet(BaseInlineFormSet):
         rows = [
             form.cleaned_data
             for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
         problems = mapping_requirements_problems(partner=self.instance.partner, rows=rows)
         if problems:
@@ -128,7 +128,21 @@ class FieldMappingForm(forms.ModelForm):
 
     class Meta:
         model = FieldMapping
-        fields = "__all__"
+        fields = [
+            "biller",
+            "file_spec_id",
+            "ic_field",
+            "record_type",
+            "in_file",
+            "required",
+            "partner_field",
+            "partner_field_label",
+            "partner_format",
+            "char_limit",
+            "rule",
+            "rule_value",
+            "note",
+        ]
 
     def clean(self):
         data = super().clean()

@@ -15,7 +15,7 @@ from billers.validators import RequiredField, required_mapping_problems, validat
 
 
 def required_mapping_for(
-    *, partner: str, extra: Iterable[RequiredField] = ()
+    *, partner: str, extra: Iterable[tuple[int, str]] = ()
 ) -> tuple[RequiredField, ...]:
     """The partner's required fields, then the template's own (`extra`), once each."""
     fields = [RequiredField(*pair) for pair in REQUIRED_MAPPING.get(partner, ())]
@@ -24,7 +24,7 @@ def required_mapping_for(
 
 
 def mapping_requirements_validate(
-    *, partner: str, rows: Iterable, required: Iterable[RequiredField] = ()
+    *, partner: str, rows: Iterable, required: Iterable[tuple[int, str]] = ()
 ) -> None:
     """Raise ValidationError (code `required_mapping`) naming the FileSpecID and IC
     field of each required field that `rows` (models or dicts) do not map."""
@@ -32,7 +32,7 @@ def mapping_requirements_validate(
 
 
 def mapping_requirements_problems(
-    *, partner: str, rows: Iterable, required: Iterable[RequiredField] = ()
+    *, partner: str, rows: Iterable, required: Iterable[tuple[int, str]] = ()
 ) -> list[str]:
     return required_mapping_problems(rows, required_mapping_for(partner=partner, extra=required))
 
@@ -62,13 +62,18 @@ def mapping_row_change_problems(*, row_pk: int | None, new: Mapping | None) -> l
     """What saving one mapping row would newly make its biller's mapping lack: `new`
     holds the row's values with its `biller` (None deletes the row). A mapping that
     lacked a field before may still lack it: a row at a time, it is being mended."""
-    old = FieldMapping.objects.select_related("biller").filter(pk=row_pk).first() if row_pk else None
-    billers = {b.pk: b for b in (old and old.biller, new and new.get("biller")) if b is not None}
+    billers: dict[int, Biller] = {}
+    if row_pk is not None:
+        old = FieldMapping.objects.select_related("biller").filter(pk=row_pk).first()
+        if old is not None:
+            billers[old.biller.pk] = old.biller
+    if new is not None and new.get("biller") is not None:
+        billers[new["biller"].pk] = new["biller"]
     problems: list[str] = []
     for biller in billers.values():
         rows = list(biller.field_mappings.all())
         before = set(mapping_requirements_problems(partner=biller.partner, rows=rows))
-        after = [row for row in rows if row.pk != row_pk]
+        after: list = [row for row in rows if row.pk != row_pk]
         if new is not None and new.get("biller") == biller:
             after.append(new)
         problems += [

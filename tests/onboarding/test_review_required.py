@@ -54,9 +54,9 @@ def test_a_mapping_with_only_file_spec_id_10_lists_the_missing_rows_as_errors(
     ]
     assert MAPS_CLEANLY not in html
     # The record itself cannot be stored without its total: an error of the review too.
-    assert any(
-        e.file_spec_id == 13 and "cannot store" in e.message for e in review.errors
-    ), review.errors
+    assert any(e.file_spec_id == 13 and "cannot store" in e.message for e in review.errors), (
+        review.errors
+    )
     assert "the hub would not write this record" in html
 
 
@@ -68,4 +68,6 @@ def test_a_required_row_that_maps_nothing_is_listed(admin_client, presets):
 
     html = admin_client.get(_review_url(imt)).content.decode()
 
-    assert "FileSpecID 60 CustomerName is required: its rule (Not mapped) gives it no value." in html
+    assert (
+        "FileSpecID 60 CustomerName is required: its rule (Not mapped) gives it no value." in html
+    )
