@@ -272,22 +272,7 @@ def _refresh(
             finish(code)
         return code, None
 
-    problems, balance, mapped = "", None, None
-    errors: list[MappingError] = []
-    try:
-        if existing is not None:
-            balance = connector.balance_update(record)
-        if balance is None:
-            mapper = biller_mapper(biller=biller, settings=connector.config.settings)
-            mapped = mapper.apply(record.record)
-            errors = list(mapped.errors)
-            if not errors and existing is None:  # mapped, but can it be stored?
-                errors = storable_problems(
-                    mapped, {step.ic_field: step.file_spec_id for step in mapper.steps}
-                )
-            problems = "; ".join(str(error) for error in errors)
-    except PartnerError as e:
-        problems = e.message
+    problems, errors, balance, mapped = _read(biller, connector, record, existing)
     if problems:
         _bad_record(record_call, record, finish, problems)
         if errors:
@@ -327,6 +312,30 @@ def _refresh(
         partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=record.exchange)
         finish("")
     return "", refreshed
+
+
+def _read(
+    biller: Biller, connector: Connector, record: PartnerRecord, existing: InvoiceView | None
+) -> tuple[str, list[MappingError], BalanceUpdate | None, MappedRecord | None]:
+    """The partner's record read: by the partner's balance rule for an existing
+    invoice, else by the biller's mapping. The problems ("" for none), the mapping
+    errors among them, and the balance or the mapped record."""
+    balance, mapped = None, None
+    try:
+        if existing is not None:
+            balance = connector.balance_update(record)
+        if balance is None:
+            mapper = biller_mapper(biller=biller, settings=connector.config.settings)
+            mapped = mapper.apply(record.record)
+            errors = list(mapped.errors)
+            if not errors and existing is None:  # mapped, but can it be stored?
+                errors = storable_problems(
+                    mapped, {step.ic_field: step.file_spec_id for step in mapper.steps}
+                )
+            return "; ".join(str(error) for error in errors), errors, None, mapped
+    except PartnerError as e:
+        return e.message, [], None, None
+    return "", [], balance, mapped
 
 
 def _bad_record(
