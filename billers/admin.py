@@ -1,16 +1,22 @@
 """The Solutions Engineering admin: billers with their whole configuration,
 the catalogs, invoices, and an audit trail of every setting and mapping change."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from billers import admin_users  # noqa: F401 (the user page: its portal billers)
-from billers.forms import BillerSettingForm, ConnectionTestForm, MappingReviewForm
+from billers.forms import (
+    BillerSettingForm,
+    ConnectionTestForm,
+    FieldMappingForm,
+    FieldMappingFormSet,
+    MappingReviewForm,
+)
 from billers.hooks import biller_notices, settings_saved_notify
 from billers.models import (
     ApiClient,
@@ -26,6 +32,7 @@ from billers.models import (
     InvoiceType,
     SettingDefinition,
 )
+from billers.services.mapping_requirements import mapping_row_change_problems
 from onboarding.review import mapping_review
 from partners.selectors import biller_redactor
 from partners.services.connection_test import MISSING_INVOICE, connection_test_run
@@ -83,6 +90,7 @@ class InvoiceTypeInline(admin.TabularInline):
 
 class FieldMappingInline(admin.TabularInline):
     model = FieldMapping
+    formset = FieldMappingFormSet  # refuses a mapping without a required field
     extra = 0
     fields = [
         "record_type",
@@ -293,6 +301,23 @@ class FieldMappingAdmin(SimpleHistoryAdmin):
     list_filter = ["biller", "record_type", "rule", "required", "in_file"]
     search_fields = ["=file_spec_id", "ic_field", "partner_field", "partner_field_label"]
     list_select_related = ["biller"]
+    form = FieldMappingForm  # refuses a change that leaves a required field unmapped
+
+    def get_actions(self, request):
+        # No bulk delete: it would skip the required mapping (a row at a time, or the
+        # biller's page, checks it).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        row = self.get_object(request, unquote(object_id))
+        problems = mapping_row_change_problems(row_pk=row.pk, new=None) if row else []
+        if problems:
+            for problem in problems:
+                messages.error(request, f"Not deleted: {problem}")
+            return HttpResponseRedirect(reverse("admin:billers_fieldmapping_change", args=[row.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
 
 @admin.register(Customer)

@@ -39,3 +39,28 @@ class OptionId(IntEnum):
     the settings, so its 64 is not setting 64)."""
 
     RTDR_OVERRIDE_SIX_HOUR_CHECK = 64  # RTDR - Override 6 Hour Previous RTDR Check
+
+
+# The IC fields the hub cannot work without, per partner: (IC FileSpecID, IC field).
+# Every biller of the partner must map each of them, with a rule that gives a value
+# (billers.services.mapping_requirements). A partner template (billers/presets/*.json)
+# says the same in its `required_mapping`, and may ask for more.
+# CitizenServe's RTDR: an invoice is found by its number, owes its total, and belongs
+# to a customer (the seeds' Peoria document). IMT's invoice file: its columns that
+# are in the file and TRUE in "Required (T/F)" (the seeds' IMT document).
+REQUIRED_MAPPING: dict[str, tuple[tuple[int, str], ...]] = {
+    "CitizenServe": (
+        (10, "InvoiceNumber"),
+        (13, "TotalAmountDue"),
+        (59, "AccountNumber"),
+        (60, "CustomerName"),
+    ),
+    "IMT": (
+        (10, "InvoiceNumber"),
+        (11, "InvoiceDate"),
+        (12, "InvoiceDueDate"),
+        (13, "TotalAmountDue"),
+        (59, "AccountNumber"),
+        (60, "CustomerName"),
+    ),
+}

@@ -1,7 +1,12 @@
 from django import forms
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
-from billers.models import BillerSetting
+from billers.models import BillerSetting, FieldMapping
+from billers.services.mapping_requirements import (
+    mapping_requirements_problems,
+    mapping_row_change_problems,
+)
 
 
 class BillerSettingForm(forms.ModelForm):
@@ -95,3 +100,58 @@ class ConnectionTestForm(forms.Form):
         help_text="Optional. Without one, the lookup asks for a number no partner has: "
         "an answer of “no such invoice” means the endpoint and the credentials work.",
     )
+
+
+class FieldMappingFormSet(BaseInlineFormSet):
+    """The biller page's mapping: saved only when it maps every field the biller's
+    partner requires (billers.catalog.REQUIRED_MAPPING), each lack named."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return  # the rows' own errors first
+        rows = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
+        ]
+        problems = mapping_requirements_problems(partner=self.instance.partner, rows=rows)
+        if problems:
+            raise forms.ValidationError(
+                [forms.ValidationError(p, code="required_mapping") for p in problems]
+            )
+
+
+class FieldMappingForm(forms.ModelForm):
+    """A mapping row on its own page: refused when saving it would leave its
+    biller's mapping without a required field it had."""
+
+    class Meta:
+        model = FieldMapping
+        fields = [
+            "biller",
+            "file_spec_id",
+            "ic_field",
+            "record_type",
+            "in_file",
+            "required",
+            "partner_field",
+            "partner_field_label",
+            "partner_format",
+            "char_limit",
+            "rule",
+            "rule_value",
+            "note",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        assert data is not None  # Django's own clean() returns cleaned_data
+        if self.errors or data.get("biller") is None:
+            return data
+        problems = mapping_row_change_problems(row_pk=self.instance.pk, new=data)
+        if problems:
+            raise forms.ValidationError(
+                [forms.ValidationError(p, code="required_mapping") for p in problems]
+            )
+        return data

@@ -6,9 +6,10 @@ preset loader, so a value is judged the same way wherever it comes from.
 
 import datetime
 import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
@@ -163,4 +164,54 @@ def validate_time_zone(value: str) -> None:
             f"{value[:64]!r} is not an IANA time zone name (for example America/Phoenix, "
             "America/Chicago or UTC).",
             code="invalid_time_zone",
+        )
+
+
+class RequiredField(NamedTuple):
+    """An IC field a biller's mapping must give a value for (billers.catalog.REQUIRED_MAPPING,
+    a template's `required_mapping`)."""
+
+    file_spec_id: int
+    ic_field: str
+
+    def __str__(self):
+        return f"FileSpecID {self.file_spec_id} {self.ic_field}"
+
+
+# The rules that give no value: a required field mapped so is not mapped.
+_NO_VALUE_RULES = (MappingRule.NONE, MappingRule.GENERATED)
+
+
+def _row_value(row, name: str):
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
+
+
+def required_mapping_problems(rows: Iterable, required: Iterable[RequiredField]) -> list[str]:
+    """What `rows` (mapping rows: models or dicts) lack of `required`, one message per
+    required field, each naming its FileSpecID and IC field; empty when complete."""
+    by_id = {_row_value(row, "file_spec_id"): row for row in rows}
+    problems = []
+    for field in dict.fromkeys(required):  # in order, once each
+        row = by_id.get(field.file_spec_id)
+        if row is None:
+            problems.append(f"{field} is required: the mapping has no row for it.")
+            continue
+        ic_field, rule = _row_value(row, "ic_field"), _row_value(row, "rule")
+        if ic_field != field.ic_field:
+            problems.append(f"{field} is required: its row maps {ic_field!r} instead.")
+        elif rule in _NO_VALUE_RULES or not rule:
+            shown = MappingRule(rule).label if rule in MappingRule.values else "no rule"
+            problems.append(f"{field} is required: its rule ({shown}) gives it no value.")
+        elif not _row_value(row, "required"):
+            problems.append(f"{field} is required: its row must be marked Required (TRUE).")
+    return problems
+
+
+def validate_required_mapping(rows: Iterable, required: Iterable[RequiredField]) -> None:
+    """Raise ValidationError (code `required_mapping`) naming every required field
+    that `rows` lack."""
+    problems = required_mapping_problems(rows, required)
+    if problems:
+        raise ValidationError(
+            [ValidationError(message, code="required_mapping") for message in problems]
         )

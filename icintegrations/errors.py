@@ -37,7 +37,7 @@ class ErrorCode(StrEnum):
     PARTNER_AUTH_FAILED = "partner_auth_failed"
     PARTNER_NOT_FOUND = "partner_not_found"
     PARTNER_NOT_CONFIGURED = "partner_not_configured"
-    PARTNER_BAD_RECORD = "partner_bad_record"  # an answer the biller's mapping refused
+    PARTNER_BAD_RECORD = "partner_bad_record"  # refused by the mapping, or not storable
 
     # The RTDR and the bill PDF (partners.services.rtdr, partners.apis).
     BILLER_NOT_FOUND = "biller_not_found"

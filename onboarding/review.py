@@ -24,6 +24,7 @@ from pathlib import Path
 from django.db import DatabaseError
 
 from billers.models import Biller, FieldMapping, Invoice, MappingRule, RecordType
+from billers.services.mapping_requirements import biller_mapping_problems
 from invoicefiles.services.bif import bif_write
 from invoicefiles.services.processing import column_key
 from invoicefiles.services.reading import PipeDialect
@@ -43,6 +44,7 @@ from partners.connectors.http import without_nul
 from partners.mapping import MappedRecord, MappingError
 from partners.selectors import biller_mapper
 from partners.services.access import partner_access
+from partners.storable import storable_problems
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +115,9 @@ class MappingReview:
     unplaced_errors: tuple[MappingError, ...] = ()  # errors of no mapping row shown
     bif_lines: tuple[str, ...] = ()  # FH, IH, CR, ID as the BIF writer wrote them
     notes: tuple[str, ...] = field(default=())
+    # Required rows the mapping lacks (billers.services.mapping_requirements): errors
+    # with or without a record reviewed.
+    missing: tuple[MappingError, ...] = ()
 
     @property
     def record_json(self) -> str:
@@ -288,10 +293,14 @@ def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = ""
     review of that record. Never writes: a bad sample or a failed partner call is
     `problem`, a bad value a mapping error on its row."""
     rows = list(biller.field_mappings.all())
+    missing = tuple(
+        MappingError(required.file_spec_id, required.ic_field, message)
+        for required, message in biller_mapping_problems(biller=biller)
+    )
     if not sample and not invoice_number:
-        return MappingReview(biller=biller, groups=_groups(rows))
+        return MappingReview(biller=biller, groups=_groups(rows), missing=missing)
     source = "live" if invoice_number else "sample"
-    empty = MappingReview(biller=biller, groups=_groups(rows), source=source)
+    empty = MappingReview(biller=biller, groups=_groups(rows), source=source, missing=missing)
     try:
         access = partner_access(biller=biller)
     except LookupError:
@@ -328,6 +337,9 @@ def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = ""
         notes += _live_notes(biller, connector, found, invoice_number)
 
     mapped = mapper.apply(mapper_input)
+    if mapped.ok:  # it maps: can the hub store it?
+        file_spec_ids = {step.ic_field: step.file_spec_id for step in mapper.steps}
+        mapped.errors += storable_problems(mapped, file_spec_ids)
     try:
         bif_lines = _bif_lines(biller, rows, mapped)
     except (DatabaseError, OverflowError, ValueError) as e:
@@ -350,6 +362,7 @@ def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = ""
         unplaced_errors=tuple(e for e in errors if e.file_spec_id not in shown_ids),
         bif_lines=tuple(redact.text(line) for line in bif_lines),
         notes=tuple(redact.text(note) for note in notes),
+        missing=missing,
     )
 
 

@@ -35,6 +35,7 @@ from billers.models import (
     PartnerFormat,
     RecordType,
 )
+from billers.services.mapping_requirements import document_required_mapping_problems
 from billers.services.settings import setting_definition_get, setting_value_apply
 from billers.validators import validate_time_zone
 from icintegrations.errors import ApplicationError
@@ -106,6 +107,13 @@ class _MappingIn(serializers.Serializer):
     note = serializers.CharField(allow_blank=True, max_length=300)
 
 
+class _RequiredIn(serializers.Serializer):
+    """One IC field the template's billers cannot work without (required mapping)."""
+
+    file_spec_id = serializers.IntegerField(min_value=1)
+    ic_field = serializers.CharField(max_length=64)
+
+
 def _unique(items, key, what):
     seen = set()
     for position, item in enumerate(items):
@@ -126,6 +134,7 @@ class PresetIn(serializers.Serializer):
     bif_customizations = _CustomizationIn(many=True)
     invoice_types = _InvoiceTypeIn(many=True)
     field_mappings = _MappingIn(many=True)
+    required_mapping = _RequiredIn(many=True, required=False)
 
     def validate_settings(self, value):
         return _unique(value, "setting_id", "setting ID")
@@ -200,7 +209,15 @@ def preset_read(*, name: str, path: Path | None = None) -> dict:
             code="invalid_preset",
             extra={"problems": problems},
         )
-    return checked.validated_data
+    data = checked.validated_data
+    problems = document_required_mapping_problems(data=data)  # every required field mapped
+    if problems:
+        raise ApplicationError(
+            f"Preset {name} is invalid: " + "; ".join(problems),
+            code="invalid_preset",
+            extra={"problems": problems},
+        )
+    return data
 
 
 def _full_clean(result: PresetLoadResult, obj: models.Model, label: str) -> None:

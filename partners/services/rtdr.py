@@ -27,7 +27,7 @@ from partners.connectors.base import BalanceUpdate, Connector, PartnerRecord
 from partners.connectors.errors import Outcome, PartnerError, PartnerNotFound
 from partners.connectors.http import Exchange
 from partners.connectors.registry import connector_build
-from partners.mapping import MappedRecord
+from partners.mapping import MappedRecord, MappingError
 from partners.models import PartnerCall, RtdrFlight
 from partners.selectors import (
     InvoiceView,
@@ -35,6 +35,7 @@ from partners.selectors import (
     connector_config,
     invoice_for_lookup,
 )
+from partners.storable import BadRecordError, storable_problems
 
 logger = logging.getLogger("partners.rtdr")
 
@@ -102,7 +103,12 @@ def invoice_lookup(
     if invoice is None and not _on_demand(connector):
         raise invoice_not_found(invoice_number)
 
-    code, refreshed = _refresh_once(biller, connector, invoice_number, invoice)
+    try:
+        code, refreshed = _refresh_once(biller, connector, invoice_number, invoice)
+    except BadRecordError:
+        if invoice is None:
+            raise  # 502 partner_bad_record, naming the fields
+        code, refreshed = ErrorCode.PARTNER_BAD_RECORD, None
     if not code:  # "" is success
         refreshed = refreshed or invoice_for_lookup(biller=biller, invoice_number=invoice_number)
         if refreshed is not None:
@@ -186,6 +192,8 @@ def _refresh_once(
             existing,
             finish=lambda code: _flight_release(biller, invoice_number, token, code),
         )
+    except BadRecordError:
+        raise  # recorded, and the flight released with its code
     except Exception:
         _flight_release(biller, invoice_number, token, ErrorCode.PARTNER_UNAVAILABLE)
         raise
@@ -263,25 +271,11 @@ def _refresh(
             finish(code)
         return code, None
 
-    problems, balance, mapped = "", None, None
-    try:
-        if existing is not None:
-            balance = connector.balance_update(record)
-        if balance is None:
-            mapped = biller_mapper(biller=biller, settings=connector.config.settings).apply(
-                record.record
-            )
-            problems = "; ".join(str(error) for error in mapped.errors)
-    except PartnerError as e:
-        problems = e.message
+    problems, errors, balance, mapped = _read(biller, connector, record, existing)
     if problems:
-        logger.warning("RTDR: biller %s invoice %s: %s", biller.bid, invoice_number, problems)
-        with transaction.atomic():
-            partner_call_record(
-                **record_call, outcome=Outcome.SUCCESS, exchange=record.exchange,
-                error_code=ErrorCode.PARTNER_BAD_RECORD, message=problems,
-            )  # fmt: skip
-            finish(ErrorCode.PARTNER_BAD_RECORD)
+        _bad_record(record_call, record, finish, problems)
+        if errors:
+            raise BadRecordError(errors)
         return ErrorCode.PARTNER_BAD_RECORD, None
 
     refreshed = None
@@ -294,9 +288,13 @@ def _refresh(
                     biller=biller, mapped=mapped, record=record, read_at=read_at
                 )
             )
-        except IntegrityError:
+        except IntegrityError as e:
             # Written meanwhile by another path (an invoice file): refresh that one.
             existing = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
+            if existing is None:  # no such row: not a race, a record the hub cannot store
+                problem = f"the hub cannot store the record: {str(e).splitlines()[0][:200]}"
+                _bad_record(record_call, record, finish, problem)
+                raise BadRecordError([]) from e
     with transaction.atomic():
         if existing is not None:
             if balance is None:
@@ -313,6 +311,46 @@ def _refresh(
         partner_call_record(**record_call, outcome=Outcome.SUCCESS, exchange=record.exchange)
         finish("")
     return "", refreshed
+
+
+def _read(
+    biller: Biller, connector: Connector, record: PartnerRecord, existing: InvoiceView | None
+) -> tuple[str, list[MappingError], BalanceUpdate | None, MappedRecord | None]:
+    """The partner's record read: by the partner's balance rule for an existing
+    invoice, else by the biller's mapping. The problems ("" for none), the mapping
+    errors among them, and the balance or the mapped record."""
+    balance, mapped = None, None
+    try:
+        if existing is not None:
+            balance = connector.balance_update(record)
+        if balance is None:
+            mapper = biller_mapper(biller=biller, settings=connector.config.settings)
+            mapped = mapper.apply(record.record)
+            errors = list(mapped.errors)
+            if not errors and existing is None:  # mapped, but can it be stored?
+                errors = storable_problems(
+                    mapped, {step.ic_field: step.file_spec_id for step in mapper.steps}
+                )
+            return "; ".join(str(error) for error in errors), errors, None, mapped
+    except PartnerError as e:
+        return e.message, [], None, None
+    return "", [], balance, mapped
+
+
+def _bad_record(
+    record_call: _CallTarget, record: PartnerRecord, finish: Callable[[str], None], problems: str
+) -> None:
+    """A partner's record the hub refused: recorded under Partner calls as such."""
+    logger.warning(
+        "RTDR: biller %s invoice %s: %s",
+        record_call["biller"].bid, record_call["invoice_number"], problems,
+    )  # fmt: skip
+    with transaction.atomic():
+        partner_call_record(
+            **record_call, outcome=Outcome.SUCCESS, exchange=record.exchange,
+            error_code=ErrorCode.PARTNER_BAD_RECORD, message=problems,
+        )  # fmt: skip
+        finish(ErrorCode.PARTNER_BAD_RECORD)
 
 
 @transaction.atomic
