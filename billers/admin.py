@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from billers.admin_documents import BillerDocumentAdminMixin
 from billers.forms import BillerSettingForm, ConnectionTestForm, MappingReviewForm
 from billers.hooks import biller_notices, settings_saved_notify
 from billers.models import (
@@ -112,7 +113,7 @@ class BillerMembershipInline(admin.TabularInline):
 
 
 @admin.register(Biller)
-class BillerAdmin(SimpleHistoryAdmin):
+class BillerAdmin(BillerDocumentAdminMixin, SimpleHistoryAdmin):
     list_display = ["bid", "name", "partner", "environment", "time_zone", "is_active", "updated_at"]
     list_filter = ["partner", "environment", "is_active"]
     search_fields = ["=bid", "name", "biller_guid"]
@@ -170,7 +171,7 @@ class BillerAdmin(SimpleHistoryAdmin):
                 name="{}_{}_test_connection".format(*info),
             ),
         ]
-        return [*tools, *super().get_urls()]
+        return [*self.document_urls(), *tools, *super().get_urls()]
 
     def _tool_biller(self, request, object_id) -> Biller:
         """The biller of a tool page. The tools call the partner with the biller's
