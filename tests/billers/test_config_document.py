@@ -429,3 +429,85 @@ def test_a_generated_guid_round_trips(presets):
     document = biller_document_export(biller=presets["imt"])
     document["biller"]["biller_guid"] = str(uuid.UUID(document["biller"]["biller_guid"])).upper()
     assert biller_document_diff(document=document).is_empty
+
+
+# --- presets never overwrite edits silently ------------------------------------------------
+
+
+def test_load_biller_preset_creates_a_biller_that_does_not_exist(catalogs, capsys):
+    call_command("load_biller_preset", "peoria")
+    assert Biller.objects.get(bid=2249).name == "City of Peoria AZ"
+    assert "peoria: biller 2249 City of Peoria AZ:" in capsys.readouterr().out
+
+
+def test_load_biller_preset_prints_the_differences_and_keeps_admin_edits(presets, capsys):
+    peoria = presets["peoria"]
+    real_guid = uuid.UUID("5d0c3c2e-8a43-4d55-9a3e-7f0a2b1c2249")
+    Biller.objects.filter(pk=peoria.pk).update(biller_guid=real_guid)
+    FieldMapping.objects.filter(biller=peoria, file_spec_id=39).update(partner_field="bizaddr")
+    biller_setting_set(biller=peoria, setting_id=13, value="admin-entered-key")
+    before = _snapshot()
+
+    call_command("load_biller_preset", "peoria")
+
+    out = capsys.readouterr().out
+    assert "peoria: biller 2249 exists and differs from the preset; nothing changed" in out
+    assert f"biller_guid {real_guid} -> 6197b915-25fb-5b1c-b58f-d5ae83bd39c1" in out
+    assert "~ FileSpecID 39 Custom2 (IH): partner_field 'bizaddr' -> 'businessaddress'" in out
+    assert "setting 13" not in out  # the secret's variable is unset: left as it is
+    assert _snapshot() == before
+    peoria.refresh_from_db()
+    assert peoria.biller_guid == real_guid
+
+
+def test_load_biller_preset_force_writes_the_preset_over_the_edits(presets, capsys):
+    peoria = presets["peoria"]
+    FieldMapping.objects.filter(biller=peoria, file_spec_id=39).update(partner_field="bizaddr")
+    call_command("load_biller_preset", "peoria", "--force")
+    assert "1 updated" in capsys.readouterr().out
+    row = FieldMapping.objects.get(biller=peoria, file_spec_id=39)
+    assert row.partner_field == "businessaddress"
+
+
+def test_load_biller_preset_says_when_a_biller_already_holds_it(presets, capsys):
+    call_command("load_biller_preset")
+    out = capsys.readouterr().out
+    assert "peoria: biller 2249 already holds the preset" in out
+    assert "imt: biller 1367 already holds the preset" in out
+
+
+def test_load_biller_preset_shows_a_secret_its_variable_would_change(presets, capsys, monkeypatch):
+    monkeypatch.setenv("ICI_PEORIA_API_KEY", "from-the-environment")
+    call_command("load_biller_preset", "peoria")
+    out = capsys.readouterr().out
+    assert "+ setting 13: secret=(a new value)" in out
+    assert "from-the-environment" not in out
+    assert not BillerSetting.objects.filter(biller=presets["peoria"], setting_id=13).exists()
+
+
+def test_a_demo_restart_keeps_admin_edits_and_still_points_at_the_sandboxes(catalogs, capsys):
+    # What scripts/run_demo.py runs at every start, twice, with an admin edit between.
+    def start():
+        call_command("load_biller_preset")
+        call_command(
+            "point_billers_at_sandboxes",
+            "--citizenserve", "http://127.0.0.1:8101", "--imt", "http://127.0.0.1:8102",
+        )  # fmt: skip
+
+    start()
+    peoria = Biller.objects.get(bid=2249)
+    edited_guid = uuid.UUID("5d0c3c2e-8a43-4d55-9a3e-7f0a2b1c2249")
+    Biller.objects.filter(pk=peoria.pk).update(biller_guid=edited_guid, name="Peoria (edited)")
+
+    start()
+
+    peoria.refresh_from_db()
+    assert (peoria.biller_guid, peoria.name) == (edited_guid, "Peoria (edited)")
+    settings = dict(BillerSetting.objects.filter(biller=peoria).values_list("setting_id", "value"))
+    assert settings[8].startswith("http://127.0.0.1:8101/Portal/PortalController?")
+    assert "installationID=24" in settings[8]
+    assert settings[11] == "http://127.0.0.1:8101/citizenws/service/addlicensepayment"
+    assert BillerSetting.objects.get(biller=peoria, setting_id=13).secret
+    imt = Biller.objects.get(bid=1367)
+    assert BillerSetting.objects.get(biller=imt, setting_id=8).value == "http://127.0.0.1:8102"
+    assert "nothing changed" in capsys.readouterr().out
