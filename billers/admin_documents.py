@@ -77,7 +77,8 @@ class BillerDocumentAdminMixin:
         ):
             raise PermissionDenied
         form = DocumentUploadForm()
-        diff, problems, sealed = None, [], ""
+        diff, sealed = None, ""
+        problems: list[str] = []
         try:
             if request.method == "POST" and "_apply" in request.POST:
                 document = biller_document_parse(text=_unseal(request.POST.get("sealed", "")))

@@ -58,7 +58,7 @@ def biller_document_export(*, biller: Biller) -> dict:
     """The biller's whole configuration as a document (billers.services.document_schema):
     the presets' schema with `"format": 1`. A secret setting says only whether it
     is set (`{"setting_id": 10, "secret": true, "set": true}`), never its value."""
-    settings = []
+    settings: list[dict[str, object]] = []
     for row in BillerSetting.objects.filter(biller=biller).select_related("setting"):
         if row.setting.is_secret:
             settings.append({"setting_id": row.setting_id, "secret": True, "set": bool(row.secret)})

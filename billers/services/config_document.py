@@ -190,7 +190,8 @@ def _plan_settings(problems, diff: BillerDocumentDiff, items: list[dict], prune:
             row.setting_id: row
             for row in BillerSetting.objects.filter(biller=diff.biller).select_related("setting")
         }
-    steps, seen = [], set()
+    steps: list[_Step] = []
+    seen: set = set()
     for position, item in enumerate(items):
         path, setting_id = f"settings[{position}]", item["setting_id"]
         if _duplicate(problems, seen, f"{path}.setting_id", setting_id, "setting"):
@@ -254,7 +255,8 @@ def _plan_rows(
         current = {
             getattr(row, key): row for row in model._default_manager.filter(biller=diff.biller)
         }
-    steps, seen = [], set()
+    steps: list[_Step] = []
+    seen: set = set()
     for position, item in enumerate(items):
         path = f"{section}[{position}]"
         if _duplicate(problems, seen, f"{path}.{key}", item[key], key):
@@ -272,7 +274,7 @@ def _plan_rows(
         for value, row in current.items():
             if value in seen:
                 continue
-            if model is InvoiceType and Invoice.objects.filter(invoice_type=row).exists():
+            if model is InvoiceType and Invoice.objects.filter(invoice_type_id=row.pk).exists():
                 problems.append(
                     f"{section}: invoice type {value} is used by invoices and cannot be removed; "
                     "keep it in the document."
