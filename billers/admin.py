@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from billers import admin_users  # noqa: F401 (the user page: its portal billers)
+from billers.admin_documents import BillerDocumentAdminMixin
 from billers.forms import (
     BillerSettingForm,
     ConnectionTestForm,
@@ -121,7 +122,7 @@ class BillerMembershipInline(admin.TabularInline):
 
 
 @admin.register(Biller)
-class BillerAdmin(SimpleHistoryAdmin):
+class BillerAdmin(BillerDocumentAdminMixin, SimpleHistoryAdmin):
     list_display = ["bid", "name", "partner", "environment", "time_zone", "is_active", "updated_at"]
     list_filter = ["partner", "environment", "is_active"]
     search_fields = ["=bid", "name", "biller_guid"]
@@ -179,7 +180,7 @@ class BillerAdmin(SimpleHistoryAdmin):
                 name="{}_{}_test_connection".format(*info),
             ),
         ]
-        return [*tools, *super().get_urls()]
+        return [*self.document_urls(), *tools, *super().get_urls()]
 
     def _tool_biller(self, request, object_id) -> Biller:
         """The biller of a tool page. The tools call the partner with the biller's

@@ -104,6 +104,8 @@ class ErrorCode(StrEnum):
     ADMIN_USER = "admin_user"
     UNKNOWN_PRESET = "unknown_preset"
     INVALID_PRESET = "invalid_preset"
+    INVALID_DOCUMENT = "invalid_document"  # a biller configuration document
+    UNSUPPORTED_DOCUMENT_FORMAT = "unsupported_document_format"
     UNKNOWN_SETTING = "unknown_setting"
     INVALID_SETTING_VALUE = "invalid_setting_value"
     EMPTY_SECRET = "empty_secret"

@@ -1,7 +1,8 @@
 """`make demo`: the whole system on the embedded default, in one terminal.
 
-Migrates the SQLite database, loads both presets, starts the two partner
-sandboxes and points the demo billers at them, creates a demo admin login and a
+Migrates the SQLite database, loads both presets (a biller that exists already
+is left as the admin has it: its edits survive a restart), starts the two
+partner sandboxes and points the demo billers at them, creates a demo admin login and a
 demo API token, and a biller portal login with a month of demo payments (all
 printed), then runs the django-q2 worker and the web server until Ctrl-C, which
 stops everything.
