@@ -39,6 +39,7 @@ from billers.services.document_schema import (
     biller_document_check_form,
     invalid_document,
 )
+from billers.services.mapping_requirements import document_required_mapping_problems
 from billers.services.settings import setting_value_apply
 from icintegrations.errors import ApplicationError
 
@@ -327,6 +328,7 @@ def biller_document_plan(data: Mapping, *, prune: bool, lock: bool = False) -> B
         ),
         prune=prune,
     )  # fmt: skip
+    problems += document_required_mapping_problems(data=data)
     if problems:
         raise invalid_document(problems)
     diff.sections = {name: [step.change for step in steps[name]] for name in SECTIONS}

@@ -153,6 +153,18 @@ def test_an_invalid_mapping_row_late_in_the_document_leaves_everything_as_it_was
     assert problems == [f"field_mappings[{last}].rule: unknown rule 'constnt'."]
 
 
+def test_an_import_that_drops_a_required_mapping_row_is_refused_naming_it(presets):
+    document = _as_new_biller(biller_document_export(biller=presets["peoria"]))
+    document["field_mappings"] = [
+        row for row in document["field_mappings"] if row["file_spec_id"] != 13
+    ]
+    problems = _refused(document)
+    assert len(problems) == 1
+    assert problems[0].startswith("field_mappings: ")
+    assert "13" in problems[0] and "TotalAmountDue" in problems[0]
+    assert not Biller.objects.filter(bid=3001).exists()
+
+
 def test_a_new_biller_with_an_invalid_row_is_not_created(presets):
     document = _as_new_biller(biller_document_export(biller=presets["peoria"]))
     document["field_mappings"][12]["rule"] = "setting"
