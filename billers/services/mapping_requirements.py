@@ -47,7 +47,7 @@ def biller_mapping_problems(*, biller: Biller) -> list[tuple[RequiredField, str]
     return out
 
 
-def document_required_mapping_problems(*, data: dict) -> list[str]:
+def document_required_mapping_problems(*, data: Mapping) -> list[str]:
     """The required-mapping problems of a configuration document (a preset, its
     schema validated): its `field_mappings` against its partner's required fields
     and its own `required_mapping`, each message led by the JSON path."""
