@@ -84,6 +84,10 @@ MIDDLEWARE = [
     # unexpected exception is answered 500 internal_error JSON.
     "icintegrations.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files, before anything that would touch a session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on /api/ answers (they hold names and addresses).
+    "icintegrations.cache_control.ApiNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
