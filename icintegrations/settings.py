@@ -251,11 +251,11 @@ TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
-# Static files: `manage.py collectstatic` copies them to STATIC_ROOT (ICI_VAR_DIR/static
-# unless DJANGO_STATIC_ROOT says otherwise), compressed and with hashed names;
-# whitenoise serves them from every web process, with far-future cache headers.
+# Static files: `manage.py collectstatic` copies them to STATIC_ROOT (ICI_VAR_DIR/static),
+# compressed and with hashed names; whitenoise serves them from every web process,
+# with far-future cache headers.
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default="") or VAR_DIR / "static")
+STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
