@@ -84,6 +84,10 @@ MIDDLEWARE = [
     # unexpected exception is answered 500 internal_error JSON.
     "icintegrations.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files, before anything that would touch a session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on /api/ answers (they hold names and addresses).
+    "icintegrations.cache_control.ApiNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -247,12 +251,46 @@ TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Static files: `manage.py collectstatic` copies them to STATIC_ROOT (ICI_VAR_DIR/static),
+# compressed and with hashed names; whitenoise serves them from every web process,
+# with far-future cache headers.
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # The tests run without collectstatic: plain storage, no manifest needed.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if ICI_MODE == "test"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 if not ICI_RELAXED:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+
+# Behind a proxy (all off by default; README "Deploying" gives production values).
+# The header a TLS-terminating proxy sets, as "HEADER,value"
+# (e.g. HTTP_X_FORWARDED_PROTO,https): a request carrying it counts as HTTPS.
+_proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must be HEADER,value, e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header[0], _proxy_ssl_header[1])
+# Strict-Transport-Security: seconds browsers must use HTTPS only (0: no header).
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Redirect plain HTTP to HTTPS, except the probes a load balancer sends over HTTP.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# How many proxies in front of the hub append to X-Forwarded-For: the client address
+# that throttles and lockouts count by is that many entries from the right
+# (icintegrations.client_address). 0: the header is ignored, REMOTE_ADDR is used.
+ICI_TRUSTED_PROXY_COUNT = env.int("ICI_TRUSTED_PROXY_COUNT", default=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -25,3 +25,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # in-memory database answers "database table is locked" to concurrent writers
     # instead of waiting, which the concurrency tests would meet.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+# The tests run without collectstatic: whitenoise looks static files up per request
+# instead of listing STATIC_ROOT at start (which would warn that it is missing).
+WHITENOISE_AUTOREFRESH = True

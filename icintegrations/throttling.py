@@ -13,6 +13,8 @@ from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from icintegrations.client_address import client_address
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -49,6 +51,10 @@ class ClientWindowThrottle(BaseThrottle):
             count = 1
         self._wait = (window + 1) * duration - now
         return count <= limit
+
+    def get_ident(self, request):
+        """The client's address behind ICI_TRUSTED_PROXY_COUNT proxies (not DRF's NUM_PROXIES)."""
+        return client_address(request)
 
     def wait(self):
         return getattr(self, "_wait", None)

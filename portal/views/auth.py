@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from icintegrations.client_address import client_address
 from portal.access import portal_billers
 from portal.throttle import login_blocked_for, login_failed
 
@@ -18,7 +19,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
-        address = request.META.get("REMOTE_ADDR", "")
+        address = client_address(request)
         wait = login_blocked_for(username=username, address=address)
         if wait:
             return render(
@@ -32,7 +33,7 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         login_failed(
             username=self.request.POST.get("username", ""),
-            address=self.request.META.get("REMOTE_ADDR", ""),
+            address=client_address(self.request),
         )
         return super().form_invalid(form)
 
