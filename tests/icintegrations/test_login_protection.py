@@ -65,9 +65,7 @@ def test_the_lockout_is_listed_in_the_admin_and_an_operator_lifts_it(
     assert listing.status_code == 200
     assert "admin" in listing.content.decode()
     attempt = AccessAttempt.objects.get(username="admin")
-    operator.post(
-        reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}
-    )
+    operator.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
 
     assert _admin_log_in(client, "admin", "password").status_code == 302
 
