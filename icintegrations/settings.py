@@ -311,17 +311,25 @@ if ICI_REDIS_URL:
         }
     }
 
+# Logging: one line per record on stderr, each with the request id (the web
+# request's, or in a worker the one the task was enqueued with). ICI_LOG_FORMAT
+# is `text` (the default, for a person) or `json` (one JSON object per line, for
+# a log collector; icintegrations.logformat).
+ICI_LOG_FORMAT = env.str("ICI_LOG_FORMAT", default="text")
+if ICI_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"ICI_LOG_FORMAT must be text or json, not {ICI_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "icintegrations.middleware.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {"()": "icintegrations.logformat.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": ICI_LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
