@@ -108,3 +108,24 @@ def test_an_rtdr_partner_call_line_has_bid_partner_and_outcome(
     assert line["outcome"] == "success"
     text = json.dumps(calls)
     assert "password" not in text.lower() and "key=" not in text.lower()
+
+
+def test_ici_log_format_json_makes_every_line_a_json_object():
+    import subprocess
+    import sys
+
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('payments').warning('one'); logging.getLogger('x').info('two')"
+    )
+    env = {
+        **__import__("os").environ,
+        "ICI_LOG_FORMAT": "json",
+        "DJANGO_SETTINGS_MODULE": "icintegrations.settings_test",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    parsed = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [p["message"] for p in parsed][-2:] == ["one", "two"]
+    assert all(p["request_id"] == "-" for p in parsed)
