@@ -36,7 +36,7 @@ def _minutes(request) -> int:
 
 def lockout_response(request, original_response=None, credentials=None):
     """429 in the look of the log-in that was refused."""
-    context = {"blocked_minutes": _minutes(request)}
+    context: dict[str, object] = {"blocked_minutes": _minutes(request)}
     if request.path.startswith("/portal/"):
         from django.contrib.auth.forms import AuthenticationForm
 
