@@ -334,5 +334,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("ICI_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes.apps says "BEGIN" at every start.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
