@@ -8,10 +8,12 @@ Under /api/ an exception that nothing else answered becomes 500
 `internal_error` JSON with the request id, its traceback logged.
 """
 
+import contextlib
 import contextvars
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, JsonResponse
@@ -31,6 +33,20 @@ logger = logging.getLogger("icintegrations.requests")
 def current_request_id() -> str:
     """The running request's id, "-" outside a request."""
     return request_id_var.get()
+
+
+@contextlib.contextmanager
+def request_id_bound(request_id: str | None) -> Iterator[None]:
+    """Run a block (a worker's task) under the request id it was enqueued with,
+    so that its log lines carry it; None or "-" leaves the current one."""
+    if not request_id or request_id == "-":
+        yield
+        return
+    token = request_id_var.set(request_id)
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
 
 
 def is_api(request) -> bool:
@@ -54,7 +70,10 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id()
+            # django.request's lines (4xx, 5xx) are written after the middleware
+            # returned; they carry the request itself.
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or current_request_id()
         return True
 
 

@@ -5,6 +5,7 @@ apply: `demo` and `test` may run without secrets (with public, insecure keys);
 anything else (`production`, the default) refuses to start without them.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -60,6 +61,7 @@ if not ICI_FIELD_ENCRYPTION_KEYS:
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "icintegrations.urls"
@@ -227,14 +231,30 @@ ICI_PUMP_REQUEUE_SECONDS = env.float("ICI_PUMP_REQUEUE_SECONDS", default=120.0)
 # held; every AUTH_RETRY_MINUTES the sweep lets one through as a probe.
 ICI_PUMP_AUTH_RETRY_MINUTES = env.float("ICI_PUMP_AUTH_RETRY_MINUTES", default=30.0)
 
-# The biller portal (/portal/): log-in throttling. After FAILURES_PER_USER failed
-# log-ins for one username, or FAILURES_PER_ADDRESS from one address, within a
-# window of WINDOW_SECONDS, further attempts are refused until the window ends.
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
-ICI_PORTAL_LOGIN_WINDOW_SECONDS = env.int("ICI_PORTAL_LOGIN_WINDOW_SECONDS", default=900)
-ICI_PORTAL_LOGIN_FAILURES_PER_USER = env.int("ICI_PORTAL_LOGIN_FAILURES_PER_USER", default=5)
-ICI_PORTAL_LOGIN_FAILURES_PER_ADDRESS = env.int("ICI_PORTAL_LOGIN_FAILURES_PER_ADDRESS", default=30)
+
+# Login protection (django-axes), on the admin's and the portal's log-in alike:
+# after ICI_LOGIN_FAILURE_LIMIT failed log-ins for one username from one client
+# address, that username is refused from that address (429, right password or
+# not) for ICI_LOGIN_COOLOFF_MINUTES after the last failure. Other usernames from
+# the address, and the username from elsewhere, still log in. The client address
+# is proxy-aware (icintegrations.client_address, ICI_TRUSTED_PROXY_COUNT). Lockouts
+# are logged and listed in the admin (Axes > Access attempts): deleting the row
+# lifts one.
+AUTHENTICATION_BACKENDS = [
+    "icintegrations.login_protection.LoginProtectionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ICI_LOGIN_FAILURE_LIMIT = env.int("ICI_LOGIN_FAILURE_LIMIT", default=10)
+ICI_LOGIN_COOLOFF_MINUTES = env.float("ICI_LOGIN_COOLOFF_MINUTES", default=15.0)
+AXES_FAILURE_LIMIT = ICI_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=ICI_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "icintegrations.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "icintegrations.login_protection.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+
 # Portal sessions end when the browser closes, and after this many idle seconds.
 SESSION_COOKIE_AGE = env.int("ICI_SESSION_SECONDS", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -329,20 +349,29 @@ if ICI_REDIS_URL:
         }
     }
 
+# Logging: one line per record on stderr, each with the request id (the web
+# request's, or in a worker the one the task was enqueued with). ICI_LOG_FORMAT
+# is `text` (the default, for a person) or `json` (one JSON object per line, for
+# a log collector; icintegrations.logformat).
+ICI_LOG_FORMAT = env.str("ICI_LOG_FORMAT", default="text")
+if ICI_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"ICI_LOG_FORMAT must be text or json, not {ICI_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "icintegrations.middleware.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {"()": "icintegrations.logformat.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": ICI_LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("ICI_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes.apps says "BEGIN" at every start.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }

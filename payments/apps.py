@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PaymentsConfig(AppConfig):
@@ -14,3 +15,12 @@ class PaymentsConfig(AppConfig):
 
         settings_saved_subscribe(credential_hold_on_settings_saved)
         biller_notices_subscribe(credential_hold_notices)
+
+        # The django-q2 schedules follow the settings at every migrate.
+        post_migrate.connect(_schedules_sync, sender=self, dispatch_uid="payments.schedules_sync")
+
+
+def _schedules_sync(sender, using, **kwargs):
+    from icintegrations.schedules import schedules_sync
+
+    schedules_sync(using=using)

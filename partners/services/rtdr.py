@@ -234,6 +234,15 @@ def partner_call_record(
         duration_ms=exchange.duration_ms if exchange else None,
         exchange=exchange.as_dict() if exchange else None,
     )
+    logger.info(
+        "Partner call: %s %s for biller %s: %s%s",
+        partner, operation, biller.bid, outcome, f" ({error_code})" if error_code else "",
+        extra={
+            "bid": biller.bid, "partner": partner, "operation": operation,
+            "outcome": str(outcome), "error_code": error_code,
+            "status_code": call.status_code, "duration_ms": call.duration_ms,
+        },
+    )  # fmt: skip
     if error_code == ErrorCode.PARTNER_AUTH_FAILED:
         logger.error(
             "RTDR: %s refused the credentials of biller %s on %s (see Partner calls in the "

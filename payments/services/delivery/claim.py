@@ -19,6 +19,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from icintegrations.errors import ErrorCode
+from icintegrations.middleware import current_request_id
 from partners.connectors.base import PostResult
 from partners.connectors.errors import Outcome
 from payments.models import (
@@ -62,6 +63,8 @@ def delivery_task_enqueue(delivery_id: int) -> None:
         async_task(
             "payments.tasks.delivery_run_task",
             delivery_id,
+            # The worker's log lines of this delivery carry the request's id.
+            request_id=current_request_id(),
             q_options={"ack_failure": True, "save": False},
         )
     except Exception:  # the broker is down: the row is safe, the next sweep retries it
@@ -123,7 +126,7 @@ def _leased(delivery_id: int, token: uuid.UUID) -> Lease:
     # The biller's credential hold, if any, comes with the row (one subquery).
     hold_since = CredentialHold.objects.filter(biller_id=OuterRef("biller_id")).values("since")
     delivery = (
-        Delivery.objects.select_related("payment__invoice")
+        Delivery.objects.select_related("payment__invoice", "biller")
         .annotate(hold_since=Subquery(hold_since[:1]))
         .get(pk=delivery_id)
     )

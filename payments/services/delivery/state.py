@@ -62,6 +62,19 @@ def attempt_finish(attempt: DeliveryAttempt, result: PostResult) -> None:
         message=result.message[:500],
         exchange=exchange.as_dict() if exchange else None,
     )
+    delivery = attempt.delivery  # the lease's, with its biller (claim._leased)
+    logger.info(
+        "Partner call: %s %s for biller %s: %s%s",
+        delivery.partner, attempt.kind, delivery.biller.bid, result.outcome,
+        f" ({result.error_code})" if result.error_code else "",
+        extra={
+            "bid": delivery.biller.bid, "partner": delivery.partner,
+            "operation": str(attempt.kind), "outcome": str(result.outcome),
+            "error_code": result.error_code, "delivery_id": delivery.pk,
+            "status_code": exchange.status_code if exchange else None,
+            "duration_ms": round(exchange.duration_ms, 1) if exchange else None,
+        },
+    )  # fmt: skip
 
 
 def delivery_transition(

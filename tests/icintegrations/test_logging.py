@@ -1,0 +1,132 @@
+"""Structured logs: JSON lines with the request id, carried from the web request
+into the worker's task; partner-call lines with the biller, partner and outcome."""
+
+import contextvars
+import io
+import json
+import logging
+
+import pytest
+
+from icintegrations.logformat import JsonFormatter
+from icintegrations.middleware import RequestIdFilter, request_id_bound
+from payments.tasks import delivery_run_task
+from tests.support.payments import hub_invoice, payment_body
+
+
+class _Lines:
+    """A handler as the settings make it (request id filter, JSON formatter)."""
+
+    def __init__(self):
+        self.stream = io.StringIO()
+        self.handler = logging.StreamHandler(self.stream)
+        self.handler.addFilter(RequestIdFilter())
+        self.handler.setFormatter(JsonFormatter())
+
+    def __enter__(self):
+        logging.getLogger().addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        logging.getLogger().removeHandler(self.handler)
+
+    def parsed(self):
+        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+
+
+@pytest.fixture
+def lines():
+    with _Lines() as captured:
+        yield captured
+
+
+def test_a_json_line_parses_and_carries_the_request_id(lines):
+    log = logging.getLogger("icintegrations.test")
+    with request_id_bound("req-abc"):
+        log.warning("hello %s", "world", extra={"bid": 2249})
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("failed")
+    first, second = lines.parsed()[-2:]
+    assert first["message"] == "hello world"
+    assert first["request_id"] == "req-abc"
+    assert (first["level"], first["logger"]) == ("WARNING", "icintegrations.test")
+    assert first["bid"] == 2249
+    assert second["request_id"] == "-"
+    assert "ValueError: boom" in second["exception"]
+
+
+def test_a_requests_lines_carry_its_x_request_id(client, lines, db, caplog):
+    with caplog.at_level(logging.INFO):
+        response = client.get("/api/v1/nowhere", HTTP_X_REQUEST_ID="req-from-caller")
+    assert response["X-Request-ID"] == "req-from-caller"
+    ids = {line["request_id"] for line in lines.parsed() if line["logger"] == "django.request"}
+    assert ids == {"req-from-caller"}
+
+
+@pytest.mark.django_db(transaction=True)  # on_commit runs inside the request, as in production
+def test_the_delivery_task_of_a_payment_logs_with_the_requests_id(
+    api, peoria, citizenserve_sandbox, monkeypatch, lines
+):
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-800001", balance="100.00")
+    enqueued = []
+    monkeypatch.setattr(
+        "django_q.tasks.async_task", lambda func, *args, **kwargs: enqueued.append((args, kwargs))
+    )
+    response = api.post(
+        f"/api/v1/billers/{invoice.biller.bid}/payments",
+        payment_body(invoice, amount="40.00"),
+        format="json",
+        HTTP_X_REQUEST_ID="pay-req-42",
+    )
+    assert response.status_code == 202
+    [(args, kwargs)] = enqueued
+    assert kwargs["request_id"] == "pay-req-42"
+
+    # The worker: another process, so no request id of its own.
+    contextvars.Context().run(
+        delivery_run_task, *args, **{k: v for k, v in kwargs.items() if k != "q_options"}
+    )
+
+    calls = [line for line in lines.parsed() if line["message"].startswith("Partner call")]
+    assert calls, "the worker logged its partner calls"
+    assert {line["request_id"] for line in calls} == {"pay-req-42"}
+    post = [line for line in calls if line["operation"] == "post"][-1]
+    assert (post["bid"], post["partner"], post["outcome"]) == (2249, "CitizenServe", "success")
+
+
+@pytest.mark.django_db
+def test_an_rtdr_partner_call_line_has_bid_partner_and_outcome(
+    api, peoria, citizenserve_sandbox, lines
+):
+    response = api.get("/api/v1/billers/2249/invoices/PBL19-010007", HTTP_X_REQUEST_ID="rtdr-1")
+    assert response.status_code == 200
+    calls = [line for line in lines.parsed() if line["message"].startswith("Partner call")]
+    assert calls
+    line = calls[-1]
+    assert (line["bid"], line["partner"], line["request_id"]) == (2249, "CitizenServe", "rtdr-1")
+    assert line["outcome"] == "success"
+    text = json.dumps(calls)
+    assert "password" not in text.lower() and "key=" not in text.lower()
+
+
+def test_ici_log_format_json_makes_every_line_a_json_object():
+    import subprocess
+    import sys
+
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('payments').warning('one'); logging.getLogger('x').info('two')"
+    )
+    env = {
+        **__import__("os").environ,
+        "ICI_LOG_FORMAT": "json",
+        "DJANGO_SETTINGS_MODULE": "icintegrations.settings_test",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    parsed = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [p["message"] for p in parsed][-2:] == ["one", "two"]
+    assert all(p["request_id"] == "-" for p in parsed)
