@@ -168,7 +168,7 @@ def metrics_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)
     else:
-        registry.register(REGISTRY)  # type: ignore[arg-type]  # a registry collects too
+        registry.register(REGISTRY)  # a registry is a collector too
     registry.register(DatabaseCollector())
     return registry
 

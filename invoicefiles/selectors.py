@@ -72,7 +72,9 @@ def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -
 
 def invoice_files_unfinished() -> dict[str, int]:
     """How many files are queued and processing (both keys, 0 for none): /metrics."""
-    counts = dict.fromkeys((InvoiceFileStatus.QUEUED, InvoiceFileStatus.PROCESSING), 0)
+    counts: dict[str, int] = dict.fromkeys(
+        (str(InvoiceFileStatus.QUEUED), str(InvoiceFileStatus.PROCESSING)), 0
+    )
     rows = (
         InvoiceFile.objects.filter(status__in=list(counts))
         .values("status")
@@ -81,7 +83,7 @@ def invoice_files_unfinished() -> dict[str, int]:
     )
     for row in rows:
         counts[row["status"]] = row["n"]
-    return {str(status): n for status, n in counts.items()}
+    return counts
 
 
 # What the portal's list of files shows of a file.

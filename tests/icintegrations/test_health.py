@@ -155,12 +155,9 @@ def test_the_database_figures_agree_with_the_database(token, presets):
     now = timezone.now()
     DeliveryFactory.create_batch(2, biller=imt, status=DeliveryStatus.POSTED)
     DeliveryFactory(biller=imt, status=DeliveryStatus.DEAD)
-    DeliveryFactory(
-        biller=imt, status=DeliveryStatus.PENDING, next_attempt_at=now - datetime.timedelta(seconds=60)
-    )
-    DeliveryFactory(  # not due yet
-        biller=imt, status=DeliveryStatus.PENDING, next_attempt_at=now + datetime.timedelta(seconds=60)
-    )
+    minute = datetime.timedelta(seconds=60)
+    DeliveryFactory(biller=imt, status=DeliveryStatus.PENDING, next_attempt_at=now - minute)
+    DeliveryFactory(biller=imt, status=DeliveryStatus.PENDING, next_attempt_at=now + minute)
     InvoiceFileFactory.create_batch(2, biller=imt, status=InvoiceFileStatus.QUEUED)
     InvoiceFileFactory(biller=imt, status=InvoiceFileStatus.PROCESSING, started_at=now)
     InvoiceFileFactory(biller=imt, status=InvoiceFileStatus.DONE)
