@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     REQUEST_TOO_LARGE = "request_too_large"
     ERROR = "error"
+    NOT_READY = "not_ready"  # /readyz: the database or the broker does not answer
 
     # A partner call (partners.connectors.errors), as the RTDR answers it.
     PARTNER_ERROR = "partner_error"

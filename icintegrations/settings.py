@@ -189,6 +189,14 @@ ICI_INVOICE_FILE_REQUEUE_SECONDS = env.int("ICI_INVOICE_FILE_REQUEUE_SECONDS", d
 # them after that; the file's row, counts and refused rows stay); 0 keeps them.
 ICI_INVOICE_FILE_KEEP_DAYS = env.int("ICI_INVOICE_FILE_KEEP_DAYS", default=90)
 
+# Health and metrics (icintegrations.health): /healthz, /readyz and /metrics.
+# /metrics answers only a request with `Authorization: Bearer <ICI_METRICS_TOKEN>`,
+# and 404 while the token is empty (off). /readyz waits at most READYZ_TIMEOUT
+# seconds for Redis. The probes answer over plain HTTP even with SSL redirects on.
+ICI_METRICS_TOKEN = env.str("ICI_METRICS_TOKEN", default="")
+ICI_READYZ_TIMEOUT = env.float("ICI_READYZ_TIMEOUT", default=2.0)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
 # Seconds the web processes keep API clients, billers and their settings in
 # memory between reads (icintegrations.memo); 0 reads them on every request.
 ICI_CONFIG_CACHE_SECONDS = env.float("ICI_CONFIG_CACHE_SECONDS", default=10.0)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from icintegrations import health
 from icintegrations.api import api_not_found
 
 admin.site.site_header = "icintegrations: Solutions Engineering"
@@ -13,6 +14,9 @@ handler404 = "icintegrations.api.json_404"
 handler500 = "icintegrations.api.json_500"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("admin/", include("payments.admin_urls")),  # admin/operations/, before the site
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),

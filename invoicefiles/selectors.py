@@ -5,7 +5,7 @@ from typing import TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
@@ -68,6 +68,22 @@ def invoice_files_waiting(
 def invoice_files_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> int:
     """How many files the sweep should have had processed `late` ago (check_workers)."""
     return invoice_files_waiting(now=now, late=late).count()
+
+
+def invoice_files_unfinished() -> dict[str, int]:
+    """How many files are queued and processing (both keys, 0 for none): /metrics."""
+    counts: dict[str, int] = dict.fromkeys(
+        (str(InvoiceFileStatus.QUEUED), str(InvoiceFileStatus.PROCESSING)), 0
+    )
+    rows = (
+        InvoiceFile.objects.filter(status__in=list(counts))
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["status"]] = row["n"]
+    return counts
 
 
 # What the portal's list of files shows of a file.

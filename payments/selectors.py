@@ -12,6 +12,7 @@ from billers.models import Biller
 from icintegrations.errors import NotFoundError
 from payments.models import (
     OPEN_STATUSES,
+    CircuitBreaker,
     CredentialHold,
     Delivery,
     DeliveryAttempt,
@@ -59,6 +60,33 @@ def deliveries_overdue(*, now: datetime.datetime, late: datetime.timedelta) -> O
         count=Count("pk"), since=Min("next_attempt_at")
     )
     return Overdue(row["count"], row["since"])
+
+
+def deliveries_by_status() -> dict[str, int]:
+    """How many deliveries are in each status (every status, 0 for none): /metrics."""
+    counts = dict.fromkeys(DeliveryStatus.values, 0)
+    for row in Delivery.objects.values("status").annotate(n=Count("pk")).order_by():
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def breakers_open(*, now: datetime.datetime) -> list[str]:
+    """The partners whose circuit breaker is open at `now`."""
+    return sorted(
+        CircuitBreaker.objects.filter(open_until__gt=now).values_list("partner", flat=True)
+    )
+
+
+def billers_held_by_partner() -> dict[str, int]:
+    """Per partner, how many billers have their deliveries held because the partner
+    refused their credentials (CredentialHold)."""
+    rows = (
+        CredentialHold.objects.filter(since__isnull=False)
+        .values("partner")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["partner"]: row["n"] for row in rows}
 
 
 def payment_hold(*, payment: Payment) -> str | None:

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from billers.catalog import SettingId
 from billers.models import Biller, Customer, Invoice, InvoiceType, RefreshSource
-from icintegrations.errors import ErrorCode, NotFoundError, partner_error
+from icintegrations.errors import ApplicationError, ErrorCode, NotFoundError, partner_error
+from icintegrations.metrics import partner_call_observe, rtdr_lookup_observe
 from partners.connectors.base import BalanceUpdate, Connector, PartnerRecord
 from partners.connectors.errors import Outcome, PartnerError, PartnerNotFound
 from partners.connectors.http import Exchange
@@ -86,6 +87,22 @@ def _on_demand(connector: Connector) -> bool:
 def invoice_lookup(
     *, biller: Biller, invoice_number: str, zip_code: str | None = None
 ) -> LookupResult:
+    """The invoice for the payer, counted by outcome (icintegrations.metrics):
+    served, stale, or the code of the error raised."""
+    started = time.perf_counter()
+    outcome = "error"  # anything but an ApplicationError (a 500)
+    try:
+        result = _lookup(biller=biller, invoice_number=invoice_number, zip_code=zip_code)
+        outcome = "stale" if result.stale else "served"
+        return result
+    except ApplicationError as e:
+        outcome = e.code
+        raise
+    finally:
+        rtdr_lookup_observe(outcome=outcome, seconds=time.perf_counter() - started)
+
+
+def _lookup(*, biller: Biller, invoice_number: str, zip_code: str | None) -> LookupResult:
     invoice = invoice_for_lookup(biller=biller, invoice_number=invoice_number)
     if invoice is not None and biller.lookup_requires_zip:
         # A refresh changes balances, never the customer: a wrong ZIP is refused
@@ -242,6 +259,10 @@ def partner_call_record(
             "outcome": str(outcome), "error_code": error_code,
             "status_code": call.status_code, "duration_ms": call.duration_ms,
         },
+    )  # fmt: skip
+    partner_call_observe(
+        partner=partner, operation=operation, outcome=outcome,
+        duration_ms=exchange.duration_ms if exchange else None,
     )  # fmt: skip
     if error_code == ErrorCode.PARTNER_AUTH_FAILED:
         logger.error(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from icintegrations.metrics import partner_call_observe
 from partners.connectors.base import PostResult
 from partners.connectors.http import Exchange
 from payments.models import (
@@ -74,6 +75,10 @@ def attempt_finish(attempt: DeliveryAttempt, result: PostResult) -> None:
             "status_code": exchange.status_code if exchange else None,
             "duration_ms": round(exchange.duration_ms, 1) if exchange else None,
         },
+    )  # fmt: skip
+    partner_call_observe(
+        partner=attempt.delivery.partner, operation=attempt.kind, outcome=result.outcome,
+        duration_ms=exchange.duration_ms if exchange else None,
     )  # fmt: skip
 
 
