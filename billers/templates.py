@@ -64,6 +64,7 @@ class PartnerTemplate:
     description: str
     document: dict  # a format-1 document without the biller's own values
     values: tuple[TemplateValue, ...] = ()
+    origin: str = ""  # the preset it derives from
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -158,11 +159,9 @@ def _template(key, partner, name, preset, values, description) -> PartnerTemplat
         },
     }
     secrets = ", ".join(str(item["setting_id"]) for item in settings if item.get("secret"))
-    notes = (
-        f"Derived from the {preset} preset ({data['source']}).",
-        f"Secret settings {secrets} start empty: set them on the new biller's page.",
-    )
-    return PartnerTemplate(key, str(partner), name, description, document, values, notes)
+    notes = (f"Secret settings {secrets} start empty: set them on the new biller's page.",)
+    origin = f"the {preset} preset ({data['source']})"
+    return PartnerTemplate(key, str(partner), name, description, document, values, origin, notes)
 
 
 @cache
