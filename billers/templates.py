@@ -99,7 +99,7 @@ _SPECS = (
         "peoria",
         _citizenserve_values(),
         "A city on CitizenServe: licenses looked up in real time (getQuery) and payments "
-        "posted back (addlicensepayment). From the City of Peoria's configuration.",
+        "posted back (addlicensepayment).",
     ),
     (
         "imt",
@@ -108,7 +108,7 @@ _SPECS = (
         "imt",
         (),
         "A biller on IMT: invoice files, balances refreshed in real time and payments "
-        "posted back. From IMT Software Services' configuration.",
+        "posted back.",
     ),
 )
 
