@@ -107,8 +107,7 @@ _SPECS = (
         "IMT",
         "imt",
         (),
-        "A biller on IMT: invoice files, balances refreshed in real time and payments "
-        "posted back.",
+        "A biller on IMT: invoice files, balances refreshed in real time and payments posted back.",
     ),
 )
 
