@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from billers import admin_users  # noqa: F401 (the user page: its portal billers)
 from billers.admin_documents import BillerDocumentAdminMixin
+from billers.admin_templates import BillerTemplateAdminMixin
 from billers.forms import (
     BillerSettingForm,
     ConnectionTestForm,
@@ -122,7 +123,7 @@ class BillerMembershipInline(admin.TabularInline):
 
 
 @admin.register(Biller)
-class BillerAdmin(BillerDocumentAdminMixin, SimpleHistoryAdmin):
+class BillerAdmin(BillerDocumentAdminMixin, BillerTemplateAdminMixin, SimpleHistoryAdmin):
     list_display = ["bid", "name", "partner", "environment", "time_zone", "is_active", "updated_at"]
     list_filter = ["partner", "environment", "is_active"]
     search_fields = ["=bid", "name", "biller_guid"]

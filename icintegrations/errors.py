@@ -111,6 +111,10 @@ class ErrorCode(StrEnum):
     INVALID_SETTING_VALUE = "invalid_setting_value"
     EMPTY_SECRET = "empty_secret"
     NO_SANDBOX = "no_sandbox"
+    UNKNOWN_TEMPLATE = "unknown_template"  # a partner template (billers.templates)
+    BILLER_EXISTS = "biller_exists"  # a new biller's BID is taken
+    BILLER_GUID_TAKEN = "biller_guid_taken"
+    INVALID_TEMPLATE_VALUE = "invalid_template_value"  # a per-biller value, e.g. installationID
 
     # Recorded on a delivery attempt, never answered.
     WORKER_LOST = "worker_lost"  # the lease ran out during the call

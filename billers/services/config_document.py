@@ -344,10 +344,10 @@ def biller_document_diff(*, document: Mapping) -> BillerDocumentDiff:
     return diff
 
 
-def _save(step: _Step, biller: Biller, user: AbstractBaseUser | None) -> None:
+def _save(step: _Step, biller: Biller, user: AbstractBaseUser | None, reason: str) -> None:
     obj = step.obj
     obj._history_user = user  # type: ignore[attr-defined]  # django-simple-history
-    obj._change_reason = IMPORT_REASON  # type: ignore[attr-defined]
+    obj._change_reason = reason  # type: ignore[attr-defined]
     if step.delete:
         obj.delete()
         return
@@ -357,11 +357,11 @@ def _save(step: _Step, biller: Biller, user: AbstractBaseUser | None) -> None:
 
 @transaction.atomic
 def biller_document_apply(
-    *, document: Mapping, user: AbstractBaseUser | None = None
+    *, document: Mapping, user: AbstractBaseUser | None = None, reason: str = IMPORT_REASON
 ) -> BillerDocumentDiff:
     """Apply the document to its biller, all or nothing; returns what changed.
     The biller row is saved whenever anything changes, so its history records
-    who imported a document and when."""
+    who imported a document and when (`reason`, e.g. a template's name)."""
     data = biller_document_check_form(document=document)
     diff = biller_document_plan(data, prune=True, lock=True)
     if diff.is_empty:
@@ -369,11 +369,11 @@ def biller_document_apply(
     biller = diff.biller
     assert biller is not None
     biller._history_user = user  # type: ignore[attr-defined]
-    biller._change_reason = IMPORT_REASON  # type: ignore[attr-defined]
+    biller._change_reason = reason  # type: ignore[attr-defined]
     biller.save()
     for name in SECTIONS[1:]:
         for step in diff.steps[name]:
-            _save(step, biller, user)
+            _save(step, biller, user, reason)
     if diff.steps["settings"]:
         settings_saved_notify(biller_id=biller.pk)
     return diff
