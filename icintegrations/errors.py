@@ -110,6 +110,10 @@ class ErrorCode(StrEnum):
     INVALID_SETTING_VALUE = "invalid_setting_value"
     EMPTY_SECRET = "empty_secret"
     NO_SANDBOX = "no_sandbox"
+    # Going live (onboarding.go_live): promotion to production and activation.
+    GO_LIVE_INCOMPLETE = "go_live_incomplete"  # extra.missing names each unmet item
+    ALREADY_IN_PRODUCTION = "already_in_production"
+    URL_NOT_AT_PARTNER_TEST = "url_not_at_partner_test"  # extra.settings names them
 
     # Recorded on a delivery attempt, never answered.
     WORKER_LOST = "worker_lost"  # the lease ran out during the call

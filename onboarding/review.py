@@ -8,7 +8,8 @@ of it, and the rows the hub's BIF writer writes for it (the writer itself, on a
 staging table of one row, into a temporary file), every mapping error on its
 mapping row. Every secret of the biller is redacted from all of it: from the
 record before it is mapped, from the settings a mapping rule may read, and
-from everything shown.
+from everything shown. A live record that maps without an error is recorded
+as go-live evidence (billers.services.go_live_evidence).
 """
 
 import csv
@@ -21,9 +22,18 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError
 
-from billers.models import Biller, FieldMapping, Invoice, MappingRule, RecordType
+from billers.models import (
+    Biller,
+    FieldMapping,
+    GoLiveEvidence,
+    Invoice,
+    MappingRule,
+    RecordType,
+)
+from billers.services.go_live_evidence import go_live_evidence_record
 from billers.services.mapping_requirements import biller_mapping_problems
 from invoicefiles.services.bif import bif_write
 from invoicefiles.services.processing import column_key
@@ -130,6 +140,12 @@ class MappingReview:
     @property
     def mapped(self) -> bool:
         return self.ran and not self.problem
+
+    @property
+    def passed(self) -> bool:
+        """A live record that maps, is stored and written without an error, with
+        nothing required missing: what the go-live checklist asks for."""
+        return self.source == "live" and self.mapped and not (self.errors or self.missing)
 
 
 class SampleProblem(ValueError):
@@ -288,9 +304,16 @@ def _groups(rows: list[FieldMapping], bif_lines=(), errors=()) -> tuple[ReviewGr
     return tuple(groups)
 
 
-def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = "") -> MappingReview:
+def mapping_review(
+    *,
+    biller: Biller,
+    sample: str = "",
+    invoice_number: str = "",
+    user: AbstractBaseUser | None = None,
+) -> MappingReview:
     """The biller's mapping, and when a sample or an invoice number is given the
-    review of that record. Never writes: a bad sample or a failed partner call is
+    review of that record. Writes nothing but go-live evidence when a live record
+    maps without an error (by `user`): a bad sample or a failed partner call is
     `problem`, a bad value a mapping error on its row."""
     rows = list(biller.field_mappings.all())
     missing = tuple(
@@ -350,7 +373,7 @@ def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = ""
     errors = tuple(
         MappingError(e.file_spec_id, e.ic_field, redact.text(e.message)) for e in mapped.errors
     )
-    return MappingReview(
+    review = MappingReview(
         biller=biller,
         groups=_groups(rows, [redact.text(line) for line in bif_lines], errors),
         source=source,
@@ -364,6 +387,14 @@ def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = ""
         notes=tuple(redact.text(note) for note in notes),
         missing=missing,
     )
+    if review.passed:
+        go_live_evidence_record(
+            biller=biller,
+            kind=GoLiveEvidence.Kind.MAPPING_REVIEW,
+            user=user,
+            detail=f"invoice {invoice_number}",
+        )
+    return review
 
 
 def _live_notes(biller: Biller, connector: Connector, found, invoice_number: str) -> list[str]:
