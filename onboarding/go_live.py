@@ -86,7 +86,9 @@ def _settings_item(biller: Biller, connector: type[Connector] | None) -> Checkli
             unset.append(" or ".join(str(int(setting_id)) for setting_id in group))
     if unset:
         return ChecklistItem("settings", label, False, f"setting {', '.join(unset)} not set")
-    needed = sorted({int(setting_id) for group in connector.needed_settings for setting_id in group})
+    needed = sorted(
+        {int(setting_id) for group in connector.needed_settings for setting_id in group}
+    )
     return ChecklistItem(
         "settings", label, True, f"every setting {connector.partner} uses is set ({needed})"
     )

@@ -312,9 +312,22 @@ def mapping_review(
     user: AbstractBaseUser | None = None,
 ) -> MappingReview:
     """The biller's mapping, and when a sample or an invoice number is given the
-    review of that record. Writes nothing but go-live evidence when a live record
-    maps without an error (by `user`): a bad sample or a failed partner call is
-    `problem`, a bad value a mapping error on its row."""
+    review of that record. Writes nothing but go-live evidence, when a live record
+    maps without an error (by `user`)."""
+    review = _review(biller, sample, invoice_number)
+    if review.passed:
+        go_live_evidence_record(
+            biller=biller,
+            kind=GoLiveEvidence.Kind.MAPPING_REVIEW,
+            user=user,
+            detail=f"invoice {invoice_number}",
+        )
+    return review
+
+
+def _review(biller: Biller, sample: str, invoice_number: str) -> MappingReview:
+    """The review itself, which never writes: a bad sample or a failed partner call
+    is `problem`, a bad value a mapping error on its row."""
     rows = list(biller.field_mappings.all())
     missing = tuple(
         MappingError(required.file_spec_id, required.ic_field, message)
@@ -373,7 +386,7 @@ def mapping_review(
     errors = tuple(
         MappingError(e.file_spec_id, e.ic_field, redact.text(e.message)) for e in mapped.errors
     )
-    review = MappingReview(
+    return MappingReview(
         biller=biller,
         groups=_groups(rows, [redact.text(line) for line in bif_lines], errors),
         source=source,
@@ -387,14 +400,6 @@ def mapping_review(
         notes=tuple(redact.text(note) for note in notes),
         missing=missing,
     )
-    if review.passed:
-        go_live_evidence_record(
-            biller=biller,
-            kind=GoLiveEvidence.Kind.MAPPING_REVIEW,
-            user=user,
-            detail=f"invoice {invoice_number}",
-        )
-    return review
 
 
 def _live_notes(biller: Biller, connector: Connector, found, invoice_number: str) -> list[str]:

@@ -6,27 +6,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billers', '0007_biller_payment_policy'),
+        ("billers", "0007_biller_payment_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GoLiveEvidence',
+            name="GoLiveEvidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('mapping_review', 'Mapping review with a live record'), ('connection_test', 'Connection test')], max_length=16)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('detail', models.CharField(blank=True, max_length=200)),
-                ('biller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='go_live_evidence', to='billers.biller')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("mapping_review", "Mapping review with a live record"),
+                            ("connection_test", "Connection test"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                ("detail", models.CharField(blank=True, max_length=200)),
+                (
+                    "biller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="go_live_evidence",
+                        to="billers.biller",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'go-live evidence',
-                'verbose_name_plural': 'go-live evidence',
-                'ordering': ['biller', '-at'],
+                "verbose_name": "go-live evidence",
+                "verbose_name_plural": "go-live evidence",
+                "ordering": ["biller", "-at"],
             },
         ),
     ]
