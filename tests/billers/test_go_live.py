@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 import responses
+from django.urls import reverse
 
 from billers.catalog import SettingId
 from billers.models import Biller, BillerSetting, FieldMapping, GoLiveEvidence
@@ -16,6 +17,7 @@ from onboarding.go_live import biller_activate, biller_go_live_checklist, biller
 from onboarding.review import mapping_review
 from partners.services.connection_test import connection_test_run
 from tests.billers.factories import PortalUserFactory
+from tests.billers.test_admin import _form_data
 
 KINDS = (GoLiveEvidence.Kind.MAPPING_REVIEW, GoLiveEvidence.Kind.CONNECTION_TEST)
 
@@ -246,3 +248,91 @@ def test_activation_is_refused_while_incomplete_and_allowed_when_complete(preset
     assert biller_activate(biller=biller, user=admin_user).is_active
     last = Biller.history.filter(id=biller.pk).order_by("-history_date").first()
     assert last.history_user == admin_user and "Activated" in last.history_change_reason
+
+
+# -- the biller page: the panel, its buttons, and the form's own rule ---------------
+
+
+def _url(name, biller):
+    return reverse(f"admin:billers_biller_{name}", args=[biller.pk])
+
+
+def test_the_biller_page_shows_the_checklist_and_its_buttons(admin_client, presets):
+    html = admin_client.get(_url("change", presets["peoria"])).content.decode()
+
+    assert 'id="go-live"' in html and "Go-live checklist" in html
+    assert "1 of 6 done" in html  # the mapping only
+    assert "setting 13 not set" in html
+    assert 'id="promote-to-production" disabled' in html
+
+
+def test_the_promote_button_is_refused_while_incomplete(admin_client, presets):
+    biller = presets["peoria"]
+
+    response = admin_client.post(_url("promote", biller), follow=True)
+
+    assert "go_live_incomplete" in response.content.decode()
+    biller.refresh_from_db()
+    assert biller.environment == "test"
+
+
+def test_the_promote_button_promotes_a_ready_biller(admin_client, admin_user, presets):
+    biller = _ready(presets["peoria"], admin_user)
+
+    response = admin_client.post(_url("promote", biller), follow=True)
+
+    assert "Promoted to production" in response.content.decode()
+    biller.refresh_from_db()
+    assert biller.environment == "prod"
+    assert Biller.history.filter(id=biller.pk).first().history_user == admin_user
+
+
+def test_the_buttons_only_post(admin_client, presets):
+    assert admin_client.get(_url("promote", presets["peoria"])).status_code == 405
+    assert admin_client.get(_url("activate", presets["peoria"])).status_code == 405
+
+
+def test_the_activate_button_is_refused_then_allowed(admin_client, presets):
+    biller = _ready(presets["peoria"], evidence=False)
+
+    refused = admin_client.post(_url("activate", biller), follow=True).content.decode()
+    assert "go_live_incomplete" in refused
+    assert not Biller.objects.get(pk=biller.pk).is_active
+
+    for kind in KINDS:
+        go_live_evidence_record(biller=biller, kind=kind)
+    admin_client.post(_url("activate", biller))
+    assert Biller.objects.get(pk=biller.pk).is_active
+
+
+def test_the_form_refuses_active_while_incomplete_with_the_reason(admin_client, presets):
+    biller = _ready(presets["peoria"], evidence=False)
+    data = _form_data(admin_client.get(_url("change", biller)))
+    data["is_active"] = "on"
+
+    response = admin_client.post(_url("change", biller), data)
+
+    assert response.status_code == 200
+    assert "Not activated: the go-live checklist is not complete" in response.content.decode()
+    assert not Biller.objects.get(pk=biller.pk).is_active
+
+    for kind in KINDS:
+        go_live_evidence_record(biller=biller, kind=kind)
+    assert admin_client.post(_url("change", biller), data).status_code == 302
+    assert Biller.objects.get(pk=biller.pk).is_active
+
+
+def test_the_form_refuses_production_and_keeps_an_active_biller_saving(admin_client, presets):
+    biller = presets["peoria"]  # active, from its preset
+    data = _form_data(admin_client.get(_url("change", biller)))
+    assert admin_client.post(_url("change", biller), data).status_code == 302
+
+    data["environment"] = "prod"
+    response = admin_client.post(_url("change", biller), data)
+    assert "Promote to production" in response.content.decode()
+    assert Biller.objects.get(pk=biller.pk).environment == "test"
+
+
+def test_a_new_biller_in_the_admin_starts_inactive(admin_client, catalogs):
+    page = admin_client.get(reverse("admin:billers_biller_add"))
+    assert page.context["adminform"].form["is_active"].value() is False
