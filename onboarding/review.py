@@ -8,8 +8,9 @@ of it, and the rows the hub's BIF writer writes for it (the writer itself, on a
 staging table of one row, into a temporary file), every mapping error on its
 mapping row. Every secret of the biller is redacted from all of it: from the
 record before it is mapped, from the settings a mapping rule may read, and
-from everything shown. A live record that maps without an error is recorded
-as go-live evidence (billers.services.go_live_evidence).
+from everything shown. A live record that maps without an error (for IMT, whose
+mapping is its invoice file's, a pasted file record) is recorded as go-live
+evidence (billers.services.go_live_evidence).
 """
 
 import csv
@@ -51,6 +52,7 @@ from partners.connectors.errors import (
     PartnerTimeout,
 )
 from partners.connectors.http import without_nul
+from partners.connectors.registry import connector_class
 from partners.mapping import MappedRecord, MappingError
 from partners.selectors import biller_mapper
 from partners.services.access import partner_access
@@ -143,9 +145,9 @@ class MappingReview:
 
     @property
     def passed(self) -> bool:
-        """A live record that maps, is stored and written without an error, with
-        nothing required missing: what the go-live checklist asks for."""
-        return self.source == "live" and self.mapped and not (self.errors or self.missing)
+        """A record that maps, is stored and written without an error, with nothing
+        required missing: what the go-live checklist asks for (of a live record)."""
+        return self.mapped and not (self.errors or self.missing)
 
 
 class SampleProblem(ValueError):
@@ -315,14 +317,24 @@ def mapping_review(
     review of that record. Writes nothing but go-live evidence, when a live record
     maps without an error (by `user`)."""
     review = _review(biller, sample, invoice_number)
-    if review.passed:
+    if review.passed and (review.source == "live" or not _on_demand(biller)):
         go_live_evidence_record(
             biller=biller,
             kind=GoLiveEvidence.Kind.MAPPING_REVIEW,
             user=user,
-            detail=f"invoice {invoice_number}",
+            detail=f"{review.source} record {invoice_number}".rstrip(),
         )
     return review
+
+
+def _on_demand(biller: Biller) -> bool:
+    """Whether the biller's mapping maps the partner's live records. IMT's maps its
+    invoice file (a live IMT record is a balance answer): there a pasted file record
+    that passes is the evidence, and the connection test the live one."""
+    try:
+        return connector_class(biller.partner).supports_invoice_on_demand
+    except LookupError:
+        return True
 
 
 def _review(biller: Biller, sample: str, invoice_number: str) -> MappingReview:

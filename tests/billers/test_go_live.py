@@ -1,6 +1,7 @@
 """The go-live checklist, promotion to production and activation: the service
 rules and the biller page's panel and buttons."""
 
+import json
 from unittest import mock
 
 import pytest
@@ -152,6 +153,24 @@ def test_a_sample_review_or_a_failed_check_records_nothing(peoria, citizenserve_
 
     assert not result.passed
     assert not GoLiveEvidence.objects.exists()
+
+
+def test_imt_counts_a_passing_file_record_review_not_its_balance_answer(imt):
+    from tests.support.invoicefiles import HEADER, imt_row
+
+    assert not mapping_review(biller=imt, invoice_number="040620220901").passed  # file columns
+    assert not GoLiveEvidence.objects.exists()
+
+    assert mapping_review(biller=imt, sample=HEADER + "\n" + imt_row("INV9")).passed
+    assert _items(imt)["mapping_review"] is True
+
+
+def test_a_citizenserve_sample_review_is_no_evidence(presets):
+    from tests.onboarding.test_review import SAMPLE_RECORD
+
+    review = mapping_review(biller=presets["peoria"], sample=json.dumps([SAMPLE_RECORD]))
+
+    assert review.passed and not GoLiveEvidence.objects.exists()
 
 
 # -- promotion ----------------------------------------------------------------------
