@@ -32,7 +32,7 @@ class BillerGoLiveForm(forms.ModelForm):
             self.fields["is_active"].initial = False
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         stored = Biller.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         if data.get("is_active") and not (stored and stored.is_active):
             if stored is None:

@@ -10,7 +10,7 @@ their values aside)."""
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.db.models import Max
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ def go_live_evidence_record(
     *, biller: Biller, kind: str, user: AbstractBaseUser | None = None, detail: str = ""
 ) -> GoLiveEvidence:
     """Record that a check of `kind` passed now, by `user` (None: not from the admin)."""
-    by = user if user is not None and user.is_authenticated else None
+    by = user if isinstance(user, User) and user.is_authenticated else None
     return GoLiveEvidence.objects.create(
         biller=biller, kind=kind, at=timezone.now(), by=by, detail=detail[:200]
     )

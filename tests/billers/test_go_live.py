@@ -29,7 +29,8 @@ def _items(biller) -> dict[str, bool]:
 
 def _ready(biller, user=None, *, evidence=True):
     """Everything the checklist asks, with the evidence recorded (not run)."""
-    setting = SettingId.PAYMENTS_PASSWORD if biller.partner == "CitizenServe" else SettingId.RTDR_KEY
+    cs = biller.partner == "CitizenServe"
+    setting = SettingId.PAYMENTS_PASSWORD if cs else SettingId.RTDR_KEY
     biller_setting_set(biller=biller, setting_id=setting, value="test-secret-0001")
     PortalUserFactory(billers=[biller])
     api_client_create(name=f"site-{biller.bid}", bids=[biller.bid])
