@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from billers import admin_users  # noqa: F401 (the user page: its portal billers)
 from billers.admin_documents import BillerDocumentAdminMixin
+from billers.admin_golive import BillerGoLiveAdminMixin
 from billers.admin_templates import BillerTemplateAdminMixin
 from billers.forms import (
     BillerSettingForm,
@@ -123,7 +124,9 @@ class BillerMembershipInline(admin.TabularInline):
 
 
 @admin.register(Biller)
-class BillerAdmin(BillerDocumentAdminMixin, BillerTemplateAdminMixin, SimpleHistoryAdmin):
+class BillerAdmin(
+    BillerGoLiveAdminMixin, BillerDocumentAdminMixin, BillerTemplateAdminMixin, SimpleHistoryAdmin
+):
     list_display = ["bid", "name", "partner", "environment", "time_zone", "is_active", "updated_at"]
     list_filter = ["partner", "environment", "is_active"]
     search_fields = ["=bid", "name", "biller_guid"]
@@ -181,7 +184,7 @@ class BillerAdmin(BillerDocumentAdminMixin, BillerTemplateAdminMixin, SimpleHist
                 name="{}_{}_test_connection".format(*info),
             ),
         ]
-        return [*self.document_urls(), *tools, *super().get_urls()]
+        return [*self.document_urls(), *self.go_live_urls(), *tools, *super().get_urls()]
 
     def _tool_biller(self, request, object_id) -> Biller:
         """The biller of a tool page. The tools call the partner with the biller's
@@ -227,6 +230,7 @@ class BillerAdmin(BillerDocumentAdminMixin, BillerTemplateAdminMixin, SimpleHist
                 biller=biller,
                 sample=form.cleaned_data["sample"],
                 invoice_number=form.cleaned_data["invoice_number"],
+                user=request.user,
             )
         else:
             review = mapping_review(biller=biller)
@@ -245,7 +249,7 @@ class BillerAdmin(BillerDocumentAdminMixin, BillerTemplateAdminMixin, SimpleHist
         result = None
         if form.is_valid():
             result = connection_test_run(
-                biller=biller, invoice_number=form.cleaned_data["invoice_number"]
+                biller=biller, invoice_number=form.cleaned_data["invoice_number"], user=request.user
             )
         return self._tool_page(
             request,

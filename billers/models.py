@@ -418,3 +418,29 @@ class BillerMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.biller}"
+
+
+class GoLiveEvidence(models.Model):
+    """A go-live check that passed: a mapping review of a live record, or a
+    connection test, with when and by whom. It counts for the go-live checklist
+    only while no setting or mapping row of the biller changed after it."""
+
+    class Kind(models.TextChoices):
+        MAPPING_REVIEW = "mapping_review", "Mapping review with a live record"
+        CONNECTION_TEST = "connection_test", "Connection test"
+
+    biller = models.ForeignKey(Biller, on_delete=models.CASCADE, related_name="go_live_evidence")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(db_index=True)
+    by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["biller", "-at"]
+        verbose_name = "go-live evidence"
+        verbose_name_plural = "go-live evidence"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} passed at {self.at:%Y-%m-%d %H:%M}"

@@ -115,6 +115,10 @@ class ErrorCode(StrEnum):
     BILLER_EXISTS = "biller_exists"  # a new biller's BID is taken
     BILLER_GUID_TAKEN = "biller_guid_taken"
     INVALID_TEMPLATE_VALUE = "invalid_template_value"  # a per-biller value, e.g. installationID
+    # Going live (onboarding.go_live): promotion to production and activation.
+    GO_LIVE_INCOMPLETE = "go_live_incomplete"  # extra.missing names each unmet item
+    ALREADY_IN_PRODUCTION = "already_in_production"
+    URL_NOT_AT_PARTNER_TEST = "url_not_at_partner_test"  # extra.settings names them
 
     # Recorded on a delivery attempt, never answered.
     WORKER_LOST = "worker_lost"  # the lease ran out during the call

@@ -8,7 +8,9 @@ of it, and the rows the hub's BIF writer writes for it (the writer itself, on a
 staging table of one row, into a temporary file), every mapping error on its
 mapping row. Every secret of the biller is redacted from all of it: from the
 record before it is mapped, from the settings a mapping rule may read, and
-from everything shown.
+from everything shown. A live record that maps without an error (for IMT, whose
+mapping is its invoice file's, a pasted file record) is recorded as go-live
+evidence (billers.services.go_live_evidence).
 """
 
 import csv
@@ -21,9 +23,18 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError
 
-from billers.models import Biller, FieldMapping, Invoice, MappingRule, RecordType
+from billers.models import (
+    Biller,
+    FieldMapping,
+    GoLiveEvidence,
+    Invoice,
+    MappingRule,
+    RecordType,
+)
+from billers.services.go_live_evidence import go_live_evidence_record
 from billers.services.mapping_requirements import biller_mapping_problems
 from invoicefiles.services.bif import bif_write
 from invoicefiles.services.processing import column_key
@@ -41,6 +52,7 @@ from partners.connectors.errors import (
     PartnerTimeout,
 )
 from partners.connectors.http import without_nul
+from partners.connectors.registry import connector_class
 from partners.mapping import MappedRecord, MappingError
 from partners.selectors import biller_mapper
 from partners.services.access import partner_access
@@ -130,6 +142,12 @@ class MappingReview:
     @property
     def mapped(self) -> bool:
         return self.ran and not self.problem
+
+    @property
+    def passed(self) -> bool:
+        """A record that maps, is stored and written without an error, with nothing
+        required missing: what the go-live checklist asks for (of a live record)."""
+        return self.mapped and not (self.errors or self.missing)
 
 
 class SampleProblem(ValueError):
@@ -288,10 +306,40 @@ def _groups(rows: list[FieldMapping], bif_lines=(), errors=()) -> tuple[ReviewGr
     return tuple(groups)
 
 
-def mapping_review(*, biller: Biller, sample: str = "", invoice_number: str = "") -> MappingReview:
+def mapping_review(
+    *,
+    biller: Biller,
+    sample: str = "",
+    invoice_number: str = "",
+    user: AbstractBaseUser | None = None,
+) -> MappingReview:
     """The biller's mapping, and when a sample or an invoice number is given the
-    review of that record. Never writes: a bad sample or a failed partner call is
-    `problem`, a bad value a mapping error on its row."""
+    review of that record. Writes nothing but go-live evidence, when a live record
+    maps without an error (by `user`)."""
+    review = _review(biller, sample, invoice_number)
+    if review.passed and (review.source == "live" or not _on_demand(biller)):
+        go_live_evidence_record(
+            biller=biller,
+            kind=GoLiveEvidence.Kind.MAPPING_REVIEW,
+            user=user,
+            detail=f"{review.source} record {invoice_number}".rstrip(),
+        )
+    return review
+
+
+def _on_demand(biller: Biller) -> bool:
+    """Whether the biller's mapping maps the partner's live records. IMT's maps its
+    invoice file (a live IMT record is a balance answer): there a pasted file record
+    that passes is the evidence, and the connection test the live one."""
+    try:
+        return connector_class(biller.partner).supports_invoice_on_demand
+    except LookupError:
+        return True
+
+
+def _review(biller: Biller, sample: str, invoice_number: str) -> MappingReview:
+    """The review itself, which never writes: a bad sample or a failed partner call
+    is `problem`, a bad value a mapping error on its row."""
     rows = list(biller.field_mappings.all())
     missing = tuple(
         MappingError(required.file_spec_id, required.ic_field, message)

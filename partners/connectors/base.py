@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import ClassVar
 
 from partners.connectors.errors import NotSupported, Outcome, PartnerError
 from partners.connectors.http import Exchange
@@ -114,6 +115,12 @@ class Connector(ABC):
     supports_invoice_on_demand = False
     supports_reversal = False
     supports_bill_pdf = False
+    # What the go-live checklist (onboarding.go_live) asks of a biller of this
+    # partner: each group is met when one of its settings is set (a URL, a secret).
+    needed_settings: ClassVar[tuple[tuple[int, ...], ...]] = ()
+    # The partner's base URL (scheme and host) per environment, from its document:
+    # a promotion to production rewrites the URL settings from one to the other.
+    base_urls: ClassVar[dict[str, str]] = {}
 
     def __init__(self, config: ConnectorConfig):
         self.config = config

@@ -61,6 +61,13 @@ def installation_id(rtdr_url: str) -> int | None:
 class CitizenServeConnector(Connector):
     partner = "CitizenServe"
     supports_invoice_on_demand = True
+    needed_settings = (
+        (SettingId.RTDR_URL,),
+        (SettingId.PAYMENTS_URL,),
+        (SettingId.PAYMENTS_PASSWORD,),
+    )
+    # The document's "Test Endpoint" and "Prod Endpoint" of getQuery.
+    base_urls = {"test": "https://test.citizenserve.com", "prod": "https://www.citizenserve.com"}
 
     def _client(self) -> PartnerHttpClient:
         return PartnerHttpClient(

@@ -48,6 +48,13 @@ def _money(value) -> Decimal | None:
 class ImtConnector(Connector):
     partner = "IMT"
     supports_bill_pdf = True
+    # The API's base URL (8) serves RTDR and the Data Pump; the integrator ID is
+    # read from 10 or 13, either serving for both.
+    needed_settings = (
+        (SettingId.RTDR_URL,),
+        (SettingId.RTDR_KEY, SettingId.PAYMENTS_PASSWORD),
+    )
+    base_urls = DEFAULT_BASE_URLS
 
     @property
     def base_url(self) -> str:

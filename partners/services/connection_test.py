@@ -6,14 +6,19 @@ The lookup is made for an invoice number no partner has unless one is given:
 a partner that answers "no such invoice" was reached and took the
 credentials. An endpoint whose only call posts (a payment) is listed, not
 called: a test must not move money. Nothing is written: neither invoices nor
-partner call records (a test is not traffic).
+partner call records (a test is not traffic). A test that passes (every
+endpoint called answered, a "no such invoice" included, and took the
+credentials) is recorded as go-live evidence, with who ran it.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from billers.models import Biller
+from django.contrib.auth.models import AbstractBaseUser
+
+from billers.models import Biller, GoLiveEvidence
+from billers.services.go_live_evidence import go_live_evidence_record
 from partners.connectors.errors import (
     Outcome,
     PartnerAuthError,
@@ -39,6 +44,7 @@ class EndpointCheck:
     reached: bool = False  # the partner answered
     outcome: str = ""  # success, rejected, not_sent or unknown
     exchange: dict | None = None  # the request and the answer, redacted
+    ok: bool = False  # called, and the connection works (found, or "no such invoice")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,12 @@ class ConnectionTest:
     invoice_number: str
     checks: tuple[EndpointCheck, ...]
     problem: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Every endpoint tried (called, or not for want of a setting) works."""
+        tried = [check for check in self.checks if check.called or check.outcome]
+        return not self.problem and bool(tried) and all(check.ok for check in tried)
 
 
 def _verdict(error: PartnerError, invoice_number: str) -> tuple[str, bool]:
@@ -83,6 +95,7 @@ def _check(
             reached=reached,
             outcome=e.outcome,
             exchange=access.redacted_exchange(e.exchange),
+            ok=isinstance(e, PartnerNotFound),
         )
     return EndpointCheck(
         endpoint=endpoint,
@@ -91,10 +104,13 @@ def _check(
         reached=True,
         outcome=Outcome.SUCCESS,
         exchange=access.redacted_exchange(exchange),
+        ok=True,
     )
 
 
-def connection_test_run(*, biller: Biller, invoice_number: str = "") -> ConnectionTest:
+def connection_test_run(
+    *, biller: Biller, invoice_number: str = "", user: AbstractBaseUser | None = None
+) -> ConnectionTest:
     invoice_number = invoice_number.strip() or MISSING_INVOICE
     try:
         access = partner_access(biller=biller)
@@ -140,4 +156,12 @@ def connection_test_run(*, biller: Biller, invoice_number: str = "") -> Connecti
         biller.bid,
         ", ".join(f"{c.endpoint}: {c.outcome or 'not called'}" for c in checks),
     )
-    return ConnectionTest(biller, invoice_number, tuple(checks))
+    result = ConnectionTest(biller, invoice_number, tuple(checks))
+    if result.passed:
+        go_live_evidence_record(
+            biller=biller,
+            kind=GoLiveEvidence.Kind.CONNECTION_TEST,
+            user=user,
+            detail=f"invoice {invoice_number}",
+        )
+    return result
