@@ -128,13 +128,10 @@ class FieldMappingRowForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        record_type = self.fields["record_type"]
-        record_type.widget.choices = [  # type: ignore[attr-defined]
-            (value, value or label) for value, label in record_type.widget.choices  # type: ignore[attr-defined]
-        ]
-        record_type.widget.attrs["title"] = ", ".join(
-            f"{value} {label}" for value, label in RecordType.choices
-        )
+        widget = self.fields["record_type"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [(value, value or label) for value, label in widget.choices]
+        widget.attrs["title"] = ", ".join(f"{value} {label}" for value, label in RecordType.choices)
 
 
 class FieldMappingFormSet(BaseInlineFormSet):
