@@ -18,6 +18,7 @@ from billers.forms import (
     ConnectionTestForm,
     FieldMappingForm,
     FieldMappingFormSet,
+    FieldMappingRowForm,
     MappingReviewForm,
 )
 from billers.hooks import biller_notices, settings_saved_notify
@@ -94,6 +95,7 @@ class InvoiceTypeInline(admin.TabularInline):
 class FieldMappingInline(admin.TabularInline):
     model = FieldMapping
     formset = FieldMappingFormSet  # refuses a mapping without a required field
+    form = FieldMappingRowForm  # compact widgets: a row on two lines (biller_change.css)
     extra = 0
     fields = [
         "record_type",

@@ -2,6 +2,7 @@ from django import forms
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
+from billers.choices import RecordType
 from billers.models import BillerSetting, FieldMapping
 from billers.services.mapping_requirements import (
     mapping_requirements_problems,
@@ -100,6 +101,37 @@ class ConnectionTestForm(forms.Form):
         help_text="Optional. Without one, the lookup asks for a number no partner has: "
         "an answer of “no such invoice” means the endpoint and the credentials work.",
     )
+
+
+class FieldMappingRowForm(forms.ModelForm):
+    """A mapping row on the biller's page: compact widgets, so that a row fits two
+    lines of a 1,366 px screen (the record type by its code, as the documents name
+    it; the note in a small text box)."""
+
+    class Meta:
+        model = FieldMapping
+        fields = [
+            "record_type",
+            "file_spec_id",
+            "ic_field",
+            "in_file",
+            "required",
+            "partner_field",
+            "partner_field_label",
+            "partner_format",
+            "char_limit",
+            "rule",
+            "rule_value",
+            "note",
+        ]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        widget = self.fields["record_type"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [(value, value or label) for value, label in widget.choices]
+        widget.attrs["title"] = ", ".join(f"{value} {label}" for value, label in RecordType.choices)
 
 
 class FieldMappingFormSet(BaseInlineFormSet):
