@@ -36,6 +36,7 @@ from billers.models import (
     InvoiceType,
     SettingDefinition,
 )
+from billers.services.document_schema import MAPPING_ROW_FIELDS
 from billers.services.mapping_requirements import mapping_row_change_problems
 from onboarding.review import mapping_review
 from partners.selectors import biller_redactor
@@ -97,20 +98,7 @@ class FieldMappingInline(admin.TabularInline):
     formset = FieldMappingFormSet  # refuses a mapping without a required field
     form = FieldMappingRowForm  # compact widgets: a row on two lines (biller_change.css)
     extra = 0
-    fields = [
-        "record_type",
-        "file_spec_id",
-        "ic_field",
-        "in_file",
-        "required",
-        "partner_field",
-        "partner_field_label",
-        "partner_format",
-        "char_limit",
-        "rule",
-        "rule_value",
-        "note",
-    ]
+    fields = list(MAPPING_ROW_FIELDS)
 
 
 class BillerMembershipInline(admin.TabularInline):

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from billers.choices import RecordType
 from billers.models import BillerSetting, FieldMapping
+from billers.services.document_schema import MAPPING_FIELDS, MAPPING_ROW_FIELDS
 from billers.services.mapping_requirements import (
     mapping_requirements_problems,
     mapping_row_change_problems,
@@ -110,20 +111,7 @@ class FieldMappingRowForm(forms.ModelForm):
 
     class Meta:
         model = FieldMapping
-        fields = [
-            "record_type",
-            "file_spec_id",
-            "ic_field",
-            "in_file",
-            "required",
-            "partner_field",
-            "partner_field_label",
-            "partner_format",
-            "char_limit",
-            "rule",
-            "rule_value",
-            "note",
-        ]
+        fields = list(MAPPING_ROW_FIELDS)
         widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 30})}
 
     def __init__(self, *args, **kwargs):
@@ -160,21 +148,7 @@ class FieldMappingForm(forms.ModelForm):
 
     class Meta:
         model = FieldMapping
-        fields = [
-            "biller",
-            "file_spec_id",
-            "ic_field",
-            "record_type",
-            "in_file",
-            "required",
-            "partner_field",
-            "partner_field_label",
-            "partner_format",
-            "char_limit",
-            "rule",
-            "rule_value",
-            "note",
-        ]
+        fields = ["biller", *MAPPING_FIELDS]
 
     def clean(self):
         data = super().clean()

@@ -62,6 +62,8 @@ MAPPING_FIELDS = (
     "rule_value",
     "note",
 )
+# The same fields in the admin's column order (the biller page's mapping inline).
+MAPPING_ROW_FIELDS = ("record_type", *(f for f in MAPPING_FIELDS if f != "record_type"))
 
 
 class _Strict(serializers.Serializer):
