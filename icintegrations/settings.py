@@ -31,6 +31,51 @@ _DEMO_SECRET_KEY = "demo-insecure-0f1c2b7e9a5d4c3b8e6f-not-for-production"
 _DEMO_FIELD_KEY = "ZGVtby1pbnNlY3VyZS1maWVsZC1rZXktMzItYnl0ZXM="
 
 
+def invoice_file_storage(env: environ.Env) -> dict:
+    """STORAGES["invoicefiles"] from ICI_INVOICE_FILE_STORAGE and, for `s3`, ICI_S3_*."""
+    backend = env.str("ICI_INVOICE_FILE_STORAGE", default="local")
+    if backend == "local":
+        # FileSystemStorage at ICI_INVOICE_FILE_DIR; files readable by their owner only.
+        return {
+            "BACKEND": "invoicefiles.services.storage.LocalInvoiceFileStorage",
+            "OPTIONS": {"file_permissions_mode": 0o600},
+        }
+    if backend != "s3":
+        raise ImproperlyConfigured(f"ICI_INVOICE_FILE_STORAGE must be local or s3, not {backend!r}")
+    bucket = env.str("ICI_S3_BUCKET", default="")
+    if not bucket:
+        raise ImproperlyConfigured(
+            "ICI_S3_BUCKET must be set when ICI_INVOICE_FILE_STORAGE=s3 (see .env.example)"
+        )
+    addressing_style = env.str("ICI_S3_ADDRESSING_STYLE", default="")
+    if addressing_style not in ("", "auto", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"ICI_S3_ADDRESSING_STYLE must be empty, auto, path or virtual, "
+            f"not {addressing_style!r}"
+        )
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": env.str("ICI_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("ICI_S3_REGION", default="") or "us-east-1",
+        "location": env.str("ICI_S3_PREFIX", default="invoice-files/"),
+        "addressing_style": addressing_style or None,
+        # Private objects, never a public or unsigned URL; a name is never reused.
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        # A file read through the storage (a download) spools to disk past 8 MiB.
+        "max_memory_size": 8 * 1024 * 1024,
+    }
+    # Unset: boto3's own chain (AWS_* variables, ~/.aws, an instance or task role).
+    for option, name in (
+        ("access_key", "ICI_S3_ACCESS_KEY_ID"),
+        ("secret_key", "ICI_S3_SECRET_ACCESS_KEY"),
+    ):
+        if value := env.str(name, default=""):
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 def _required(name, demo_default):
     value = env.str(name, default="")
     if value:
@@ -173,6 +218,10 @@ else:
 ICI_INVOICE_FILE_DIR = Path(
     env.str("ICI_INVOICE_FILE_DIR", default="") or VAR_DIR / "invoice-files"
 )
+# Where the uploads and their BIFs are kept: the `invoicefiles` storage of STORAGES
+# below, chosen by ICI_INVOICE_FILE_STORAGE: `local` (ICI_INVOICE_FILE_DIR, for one
+# box or a volume every machine mounts) or `s3` (an S3-compatible bucket, ICI_S3_*).
+ICI_INVOICE_FILE_STORAGE = env.str("ICI_INVOICE_FILE_STORAGE", default="local")
 ICI_INVOICE_FILE_MAX_BYTES = env.int("ICI_INVOICE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
 ICI_INVOICE_FILE_TASK_TIMEOUT = env.int("ICI_INVOICE_FILE_TASK_TIMEOUT", default=1800)
 # The longest line of a file the reader takes, in bytes (a row's quoted line breaks
@@ -292,6 +341,7 @@ STORAGES = {
         if ICI_MODE == "test"
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    "invoicefiles": invoice_file_storage(env),
 }
 
 if not ICI_RELAXED:

@@ -103,10 +103,10 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
             raise Http404 from None
         if not self.has_view_permission(request, invoice_file):
             raise Http404
-        path = invoice_file_bif(invoice_file=invoice_file)
-        if path is None:
+        name = invoice_file_bif(invoice_file=invoice_file)
+        if name is None:
             raise Http404("This file has no BIF.")
-        return bif_response(invoice_file=invoice_file, path=path)
+        return bif_response(invoice_file=invoice_file, name=name)
 
     def has_requeue_permission(self, request):
         return request.user.has_perm("invoicefiles.change_invoicefile")

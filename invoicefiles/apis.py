@@ -185,8 +185,8 @@ class InvoiceFileBifApi(APIView):
     def get(self, request, bid: int, file_id: str):
         biller = biller_for_client(client_id=request.user.pk, bid=bid)
         invoice_file = invoice_file_get(biller=biller, file_id=file_id)
-        path = invoice_file_bif(invoice_file=invoice_file)
-        if path is None:
+        name = invoice_file_bif(invoice_file=invoice_file)
+        if name is None:
             raise NotFoundError(
                 f"The file is {invoice_file.status}: it has no BIF."
                 if invoice_file.status != InvoiceFileStatus.DONE
@@ -194,4 +194,4 @@ class InvoiceFileBifApi(APIView):
                 code=ErrorCode.BIF_NOT_AVAILABLE,
                 extra={"status": invoice_file.status},
             )
-        return bif_response(invoice_file=invoice_file, path=path)
+        return bif_response(invoice_file=invoice_file, name=name)

@@ -1,6 +1,5 @@
 import datetime
 import uuid
-from pathlib import Path
 from typing import TypedDict
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from billers.models import Biller
 from icintegrations.errors import NotFoundError
 from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
-from invoicefiles.services.processing import files_dir
+from invoicefiles.services.storage import stored_exists
 
 
 def invoice_file_get(*, biller: Biller, file_id) -> InvoiceFile:
@@ -36,12 +35,12 @@ def invoice_file_errors(*, invoice_file: InvoiceFile) -> list[InvoiceFileErrorRo
     )
 
 
-def invoice_file_bif(*, invoice_file: InvoiceFile) -> Path | None:
-    """Where the file's BIF is on disk, when it has one (and it is still there)."""
+def invoice_file_bif(*, invoice_file: InvoiceFile) -> str | None:
+    """The file's BIF's name in the storage, when it has one (and it is still there)."""
     if invoice_file.status != InvoiceFileStatus.DONE or not invoice_file.bif_path:
         return None
-    path = files_dir() / invoice_file.bif_path
-    return path if path.is_file() else None
+    name = invoice_file.bif_path
+    return name if stored_exists(name) else None
 
 
 def invoice_files_waiting(

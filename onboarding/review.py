@@ -18,10 +18,8 @@ import datetime
 import io
 import json
 import logging
-import tempfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError
@@ -257,17 +255,16 @@ def _bif_lines(biller: Biller, rows: list[FieldMapping], mapped: MappedRecord) -
         # PostgreSQL text never holds NUL; the BIF writes a space for it anyway.
         stage.add([(1, without_nul(mapped.invoice), without_nul(mapped.customer))])
         count, total = stage.totals()
-        with tempfile.TemporaryDirectory(prefix="ici-review-") as directory:
-            path = Path(directory) / "review.bif"
-            bif_write(
-                path=path,
-                biller=biller,
-                mapping_rows=rows,
-                stage=stage,
-                invoice_count=count,
-                total_amount=total,
-            )
-            text = path.read_bytes().decode("utf-8")
+        out = io.BytesIO()
+        bif_write(
+            out=out,
+            biller=biller,
+            mapping_rows=rows,
+            stage=stage,
+            invoice_count=count,
+            total_amount=total,
+        )
+        text = out.getvalue().decode("utf-8")
     finally:
         stage.close()
     return text.split("\r\n")[:-1]

@@ -15,9 +15,8 @@ space. Lines end with CRLF; the file is UTF-8 without a byte-order mark.
 """
 
 import datetime
-import os
 from decimal import Decimal
-from pathlib import Path
+from typing import BinaryIO
 
 from django.db import connection
 
@@ -137,8 +136,10 @@ def bif_file_header(*, mapping_rows, biller, created: datetime.date, count: int,
     return "|".join(values)
 
 
-def bif_write(*, path: Path, biller, mapping_rows, stage, invoice_count: int, total_amount) -> None:
-    """Write the BIF of the staged invoices (file order) to `path`, atomically.
+def bif_write(
+    *, out: BinaryIO, biller, mapping_rows, stage, invoice_count: int, total_amount
+) -> None:
+    """Write the BIF of the staged invoices (file order) to `out`.
 
     The database formats each invoice's IH, CR and ID rows (one SQL expression
     per column, from the mapping rows); Python writes the bytes."""
@@ -162,25 +163,22 @@ def bif_write(*, path: Path, biller, mapping_rows, stage, invoice_count: int, to
     # a CR, so COPY wraps it in the quote character (\x02, which no safe value holds)
     # and ends its row with LF. Dropping the quotes leaves the BIF.
     records = _records_sql(plans, postgres, "\r" if postgres else NEWLINE)
-    partial = path.with_suffix(".bif.part")
-    with open(partial, "wb") as out:
-        out.write((header + NEWLINE).encode())
-        if postgres:
-            select = f"SELECT {records} FROM {TABLE} ORDER BY line"
-            blocks = []
-            with stage.cursor.cursor.copy(
-                f"COPY ({select}) TO STDOUT (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
-            ) as copy:
-                for block in copy:
-                    blocks.append(block)
-                    if len(blocks) >= 2000:
-                        out.write(b"".join(blocks).replace(b"\x02", b""))
-                        blocks = []
-            out.write(b"".join(blocks).replace(b"\x02", b""))
-        else:
-            connection.connection.create_function(SQLITE_SAFE, 1, _sqlite_safe, deterministic=True)
-            cursor = stage.cursor.cursor
-            cursor.execute(f"SELECT {records} FROM {TABLE} ORDER BY line")
-            while batch := cursor.fetchmany(5000):
-                out.write("".join([row[0] for row in batch]).encode())
-    os.replace(partial, path)
+    out.write((header + NEWLINE).encode())
+    if postgres:
+        select = f"SELECT {records} FROM {TABLE} ORDER BY line"
+        blocks = []
+        with stage.cursor.cursor.copy(
+            f"COPY ({select}) TO STDOUT (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+        ) as copy:
+            for block in copy:
+                blocks.append(block)
+                if len(blocks) >= 2000:
+                    out.write(b"".join(blocks).replace(b"\x02", b""))
+                    blocks = []
+        out.write(b"".join(blocks).replace(b"\x02", b""))
+    else:
+        connection.connection.create_function(SQLITE_SAFE, 1, _sqlite_safe, deterministic=True)
+        cursor = stage.cursor.cursor
+        cursor.execute(f"SELECT {records} FROM {TABLE} ORDER BY line")
+        while batch := cursor.fetchmany(5000):
+            out.write("".join([row[0] for row in batch]).encode())

@@ -20,6 +20,7 @@ import datetime
 import logging
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,15 +48,12 @@ from invoicefiles.services.reading import (
     read_rows,
 )
 from invoicefiles.services.staging import UNREADABLE, Stage
+from invoicefiles.services.storage import local_copy, scratch_dir, stored_delete, stored_save
 from partners.selectors import biller_mapper
 
 logger = logging.getLogger(__name__)
 
 MAX_ERRORS_KEPT = 1000  # errors listed per file; `rejected` counts them all
-
-
-def files_dir() -> Path:
-    return Path(settings.ICI_INVOICE_FILE_DIR)
 
 
 def column_key(name: str) -> str:
@@ -133,7 +131,7 @@ def invoice_file_interrupted(*, file_id) -> None:
 
 def _finish_failed(invoice_file: InvoiceFile, outcome: Outcome, *, code: str, message: str):
     if invoice_file.bif_path:
-        (files_dir() / invoice_file.bif_path).unlink(missing_ok=True)
+        stored_delete(invoice_file.bif_path)
     with transaction.atomic():
         InvoiceFileError.objects.filter(invoice_file=invoice_file).delete()
         _save_errors(invoice_file, outcome)
@@ -198,8 +196,15 @@ def _columns(header: list[str], mapper) -> tuple[list[tuple[str, int]], list[str
 
 
 def _process(invoice_file: InvoiceFile, outcome: Outcome, progress, *, exact: bool) -> None:
+    # Read from a local file: the stored one, or a copy from the object store.
+    with local_copy(invoice_file.path) as path:
+        _process_local(invoice_file, path, outcome, progress, exact=exact)
+
+
+def _process_local(
+    invoice_file: InvoiceFile, path: Path, outcome: Outcome, progress, *, exact: bool
+) -> None:
     biller = invoice_file.biller
-    path = files_dir() / invoice_file.path
     encoding = detect_encoding(path)
     InvoiceFile.objects.filter(pk=invoice_file.pk).update(encoding=encoding.label)
     if encoding.fallback:
@@ -283,16 +288,16 @@ def _apply(
             "of a later row; the later row was applied."
         )
     count, total = stage.totals()
-    bif_path = Path(invoice_file.path).with_suffix(".bif")
-    InvoiceFile.objects.filter(pk=invoice_file.pk).update(bif_path=str(bif_path))
-    invoice_file.bif_path = str(bif_path)
-    bif_write(
-        path=files_dir() / bif_path,
-        biller=biller,
-        mapping_rows=mapping_rows,
-        stage=stage,
-        invoice_count=count,
-        total_amount=total,
+    _store_bif(
+        invoice_file,
+        lambda out: bif_write(
+            out=out,
+            biller=biller,
+            mapping_rows=mapping_rows,
+            stage=stage,
+            invoice_count=count,
+            total_amount=total,
+        ),
     )
     with transaction.atomic():
         _merge(biller, mapper)
@@ -417,10 +422,30 @@ def _merge(biller, mapper) -> None:
         )
 
 
+def _store_bif(invoice_file: InvoiceFile, write) -> None:
+    """The BIF written by `write(out)` to a local scratch file, then stored beside
+    the upload (`<bid>/<file id>.bif`). The row names it before it is stored, so
+    that a failure removes it; one left by an earlier try (its worker died) is
+    replaced."""
+    name = str(Path(invoice_file.path).with_suffix(".bif"))
+    InvoiceFile.objects.filter(pk=invoice_file.pk).update(bif_path=name)
+    invoice_file.bif_path = name
+    fd, temp = tempfile.mkstemp(
+        dir=scratch_dir(str(Path(name).parent)), prefix="bif-", suffix=".part"
+    )
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        stored_delete(name)
+        stored = stored_save(name, temp)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    if stored != name:  # the storage chose another name: the row follows it
+        InvoiceFile.objects.filter(pk=invoice_file.pk).update(bif_path=stored)
+        invoice_file.bif_path = stored
+
+
 def remove_stored(invoice_file: InvoiceFile) -> None:
     for name in (invoice_file.path, invoice_file.bif_path):
-        if name:
-            try:
-                os.unlink(files_dir() / name)
-            except FileNotFoundError:
-                pass
+        stored_delete(name)

@@ -13,26 +13,27 @@ deleted once it is older than ORPHAN_AGE: see invoice_files_orphans_remove.
 
 import datetime
 import logging
-import os
 import re
-import time
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from invoicefiles.models import InvoiceFile, InvoiceFileStatus
-from invoicefiles.services.processing import files_dir, remove_stored
+from invoicefiles.services.processing import remove_stored
+from invoicefiles.services.storage import stored_delete, stored_listdir, stored_modified
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (InvoiceFileStatus.DONE, InvoiceFileStatus.FAILED)
 ORPHAN_AGE = datetime.timedelta(hours=1)
-# The only names the hub gives files under ICI_INVOICE_FILE_DIR/<bid>/: an upload
-# and its BIF (named by the row's id), and an upload being received.
+# The only names the hub gives files under <bid>/ in the storage: an upload and its
+# BIF (named by the row's id), and (on a local storage) an upload being received or
+# a BIF being written.
 _STORED = re.compile(
     r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(txt|bif)"
 )
-_PART = re.compile(r"upload-[A-Za-z0-9_]+\.part")
+_PART = re.compile(r"(upload|bif)-[A-Za-z0-9_]+\.part")
 
 
 def invoice_files_prune(*, limit: int = 500) -> int:
@@ -59,43 +60,39 @@ def invoice_files_prune(*, limit: int = 500) -> int:
     return pruned
 
 
-def invoice_files_orphans_remove(*, limit: int = 500) -> int:
+def invoice_files_orphans_remove(*, limit: int = 500, now: datetime.datetime | None = None) -> int:
     """Delete the files the hub stored that no row refers to, last written more
-    than ORPHAN_AGE ago; only names the hub gives (see _STORED, _PART), only in
-    the biller folders of the files dir. Returns how many were deleted."""
-    root = files_dir()
-    if not root.is_dir():
-        return 0
-    cutoff = time.time() - ORPHAN_AGE.total_seconds()
+    than ORPHAN_AGE before `now`; only names the hub gives (see _STORED, _PART),
+    only in the biller folders of the storage. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - ORPHAN_AGE
     removed = 0
-    with os.scandir(root) as folders:
-        for folder in folders:
-            if removed >= limit:
-                break
-            if folder.name.isdigit() and folder.is_dir(follow_symlinks=False):
-                removed += _remove_orphans_in(folder.path, folder.name, cutoff, limit - removed)
+    for folder in sorted(stored_listdir("")[0]):
+        if removed >= limit:
+            break
+        if folder.isdigit():
+            removed += _remove_orphans_in(folder, cutoff, limit - removed)
     return removed
 
 
-def _remove_orphans_in(folder: str, bid: str, cutoff: float, limit: int) -> int:
-    candidates: dict[str, str] = {}  # name under the files dir -> its id ("" for a part)
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            stored = _STORED.fullmatch(entry.name)
-            if not (stored or _PART.fullmatch(entry.name)):
-                continue
-            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
-                candidates[f"{bid}/{entry.name}"] = stored.group("id") if stored else ""
-    ids = {file_id for file_id in candidates.values() if file_id}
+def _remove_orphans_in(folder: str, cutoff: datetime.datetime, limit: int) -> int:
+    names = [
+        f"{folder}/{name}"
+        for name in stored_listdir(folder)[1]
+        if _STORED.fullmatch(name) or _PART.fullmatch(name)
+    ]
     kept: set[str] = set()
-    for paths in InvoiceFile.objects.filter(pk__in=ids).values_list("path", "bif_path"):
+    for paths in InvoiceFile.objects.filter(Q(path__in=names) | Q(bif_path__in=names)).values_list(
+        "path", "bif_path"
+    ):
         kept.update(paths)
     removed = 0
-    for name in sorted(candidates):
-        if name in kept or removed >= limit:
-            continue
+    for name in sorted(set(names) - kept):
+        if removed >= limit:
+            break
         try:
-            os.unlink(files_dir() / name)
+            if stored_modified(name) >= cutoff:
+                continue  # its row may not be committed yet, or it is still being received
+            stored_delete(name)
         except FileNotFoundError:
             continue
         logger.warning("Invoice files: removed %s, a stored file without its row", name)

@@ -1,14 +1,15 @@
-"""Receiving an invoice file: streamed to disk, hashed on the way, deduplicated.
+"""Receiving an invoice file: streamed to a scratch file, hashed on the way,
+deduplicated, then stored in the `invoicefiles` storage (see storage).
 
 The same bytes sent twice to one biller are one file (SHA-256 per biller): the
 second upload answers the first file and applies nothing again. A file that
 failed may be sent again (the biller's field mapping may have been fixed in the
 meantime): it is queued again under the same id.
 
-A stored upload always has its row: the row is saved, the file moved into
-place and the task enqueued (on commit) in one transaction, and the file is
-removed again on any failure. What a crash still leaves behind (a file without
-a row) the sweep removes after an hour (retention.invoice_files_orphans_remove).
+A stored upload always has its row: the file is stored, then the row saved and
+the task enqueued (on commit) in one transaction, and the stored file is removed
+again on any failure. What a crash still leaves behind (a file without a row)
+the sweep removes after an hour (retention.invoice_files_orphans_remove).
 """
 
 import hashlib
@@ -26,7 +27,12 @@ from billers.models import Biller
 from icintegrations.errors import ApplicationError
 from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
 from invoicefiles.selectors import invoice_files_waiting
-from invoicefiles.services.processing import files_dir
+from invoicefiles.services.storage import (
+    scratch_dir,
+    stored_delete,
+    stored_exists,
+    stored_save,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +79,8 @@ def invoice_file_receive(
     `enqueue=False` (the import command, which processes the file itself) stores it
     as queued without a task."""
     limit = settings.ICI_INVOICE_FILE_MAX_BYTES
-    folder = files_dir() / str(biller.bid)
-    folder.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    fd, temp = tempfile.mkstemp(dir=folder, prefix="upload-", suffix=".part")
+    fd, temp = tempfile.mkstemp(dir=scratch_dir(str(biller.bid)), prefix="upload-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
@@ -104,8 +108,8 @@ def _register(biller, temp, sha256, size, original_name, client_id, enqueue) -> 
             if existing.status == InvoiceFileStatus.FAILED and not _upload_kept(existing):
                 # Its bytes were deleted after ICI_INVOICE_FILE_KEEP_DAYS: these are
                 # the same bytes (the same SHA-256), kept again for the new try.
-                os.replace(temp, files_dir() / existing.path)
-                InvoiceFile.objects.filter(pk=existing.pk).update(pruned_at=None)
+                path = stored_save(existing.path, temp)
+                InvoiceFile.objects.filter(pk=existing.pk).update(pruned_at=None, path=path)
             return Received(_requeue_if_failed(existing, enqueue), duplicate=True)
     invoice_file = InvoiceFile(
         biller=biller,
@@ -114,25 +118,32 @@ def _register(biller, temp, sha256, size, original_name, client_id, enqueue) -> 
         original_name=clean_file_name(original_name),
         uploaded_by_id=client_id,
     )
-    invoice_file.path = f"{biller.bid}/{invoice_file.pk}.txt"
-    target = files_dir() / invoice_file.path
+    # Stored first (an upload to an object store holds no transaction open), under
+    # a name no other file has (the row's id).
+    invoice_file.path = stored_save(f"{biller.bid}/{invoice_file.pk}.txt", temp)
     try:
-        with transaction.atomic():  # the row, the file and the task: all or none
+        with transaction.atomic():  # the row and the task: both or none
             invoice_file.save(force_insert=True)
-            os.replace(temp, target)
             if enqueue:
                 invoice_file_enqueue(invoice_file.pk)
     except IntegrityError:  # the same file, sent twice at once: the other one won
-        target.unlink(missing_ok=True)
+        _discard(invoice_file.path)
         existing = InvoiceFile.objects.get(biller=biller, sha256=sha256)
         return Received(existing, duplicate=True)
     except BaseException:
         # Rolled back: no row, so no file (the temporary one goes too). Committed,
         # and then an on-commit callback failed: the row keeps its file.
         if not _committed(invoice_file.pk):
-            target.unlink(missing_ok=True)
+            _discard(invoice_file.path)
         raise
     return Received(invoice_file, duplicate=False)
+
+
+def _discard(name: str) -> None:
+    try:
+        stored_delete(name)
+    except Exception:  # the storage cannot say: the sweep removes it after an hour
+        logger.exception("Invoice files: could not remove %s, a stored file without its row", name)
 
 
 def _committed(file_id) -> bool:
@@ -177,7 +188,7 @@ def invoice_file_requeue(*, invoice_file: InvoiceFile) -> bool:
 
 
 def _upload_kept(invoice_file: InvoiceFile) -> bool:
-    return (files_dir() / invoice_file.path).is_file()
+    return stored_exists(invoice_file.path)
 
 
 def invoice_file_enqueue(file_id) -> None:

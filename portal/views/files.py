@@ -106,8 +106,8 @@ def file(request, biller, file_id):
 def file_bif(request, biller, file_id):
     """The file's BIF, streamed; 404 when the file is another biller's or has none."""
     invoice_file = invoice_file_of_biller(biller=biller, file_id=file_id)
-    path = invoice_file_bif(invoice_file=invoice_file) if invoice_file else None
-    if path is None:
+    name = invoice_file_bif(invoice_file=invoice_file) if invoice_file else None
+    if name is None:
         raise Http404("No BIF for this file.")
-    assert invoice_file is not None  # a BIF path comes only from a file
-    return bif_response(invoice_file=invoice_file, path=path)
+    assert invoice_file is not None  # a BIF comes only from a file
+    return bif_response(invoice_file=invoice_file, name=name)

@@ -1,6 +1,6 @@
 import pytest
 
-from invoicefiles.services.processing import files_dir
+from invoicefiles.services.storage import files_dir
 from invoicefiles.services.uploads import invoice_file_receive
 
 

@@ -6,7 +6,7 @@ import uuid
 from django.urls import reverse
 
 from invoicefiles.models import InvoiceFile
-from invoicefiles.services.processing import files_dir
+from invoicefiles.services.storage import files_dir
 from tests.support.invoicefiles import imt_file, imt_row
 
 

@@ -95,7 +95,7 @@ def test_a_missing_column_is_a_failed_status_naming_it(post, api):
 
 def test_a_file_over_the_size_limit_is_refused_and_not_kept(post, settings):
     settings.ICI_INVOICE_FILE_MAX_BYTES = 100
-    from invoicefiles.services.processing import files_dir
+    from invoicefiles.services.storage import files_dir
 
     response = post(imt_file(*[imt_row(f"INV{n}") for n in range(5)]))
 

@@ -2,7 +2,7 @@ from tests.support.invoicefiles import imt_file, imt_row
 
 
 def bif_lines(f):
-    from invoicefiles.services.processing import files_dir
+    from invoicefiles.services.storage import files_dir
 
     return (files_dir() / f.bif_path).read_bytes().decode("utf-8").split("\r\n")
 

@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 from billers.models import Invoice, MappingRule
-from invoicefiles.services.processing import files_dir, invoice_file_process
+from invoicefiles.services.processing import invoice_file_process
+from invoicefiles.services.storage import files_dir
 from invoicefiles.services.uploads import invoice_file_receive
 from tests.support.clock import clock_at
 from tests.support.invoicefiles import imt_file, imt_row

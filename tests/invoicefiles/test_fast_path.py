@@ -13,8 +13,9 @@ from billers.models import Customer, Invoice, InvoiceType
 from billers.selectors import biller_setting_values
 from invoicefiles.models import InvoiceFile
 from invoicefiles.services.conversion import conversion_sql
-from invoicefiles.services.processing import _columns, files_dir, invoice_file_process
+from invoicefiles.services.processing import _columns, invoice_file_process
 from invoicefiles.services.staging import RAW, TABLE
+from invoicefiles.services.storage import files_dir
 from invoicefiles.services.uploads import invoice_file_receive
 from partners.selectors import biller_mapper
 from tests.support.invoicefiles import HEADER, imt_file, imt_row

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from billers.models import Invoice
 from invoicefiles.models import InvoiceFile
-from invoicefiles.services.processing import files_dir
 from invoicefiles.services.retention import invoice_files_prune
+from invoicefiles.services.storage import files_dir
 from invoicefiles.tasks import sweep_task
 from tests.support.invoicefiles import imt_file, imt_row
 

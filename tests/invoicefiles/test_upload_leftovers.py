@@ -12,8 +12,8 @@ from django.db import DataError
 
 from invoicefiles.models import InvoiceFile
 from invoicefiles.services import uploads
-from invoicefiles.services.processing import files_dir
 from invoicefiles.services.retention import invoice_files_orphans_remove
+from invoicefiles.services.storage import files_dir
 from invoicefiles.services.uploads import clean_file_name, invoice_file_receive
 from invoicefiles.tasks import sweep_task
 from tests.support.invoicefiles import imt_file, imt_row

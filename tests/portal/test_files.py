@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from invoicefiles.models import InvoiceFile, InvoiceFileError, InvoiceFileStatus
-from invoicefiles.services.processing import files_dir
+from invoicefiles.services.storage import files_dir
 from tests.billers.factories import PortalUserFactory
 
 BIF = b"FH|2249|20261120\nIH|LIC-1|50.00\n"
