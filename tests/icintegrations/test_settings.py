@@ -146,3 +146,89 @@ def test_the_redis_broker_carries_a_task():
 def test_postgresql_keeps_its_connections():
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_s3_invoice_file_storage_refuses_to_start_without_a_bucket(tmp_path):
+    result = _django_check(
+        ICI_MODE="test", ICI_VAR_DIR=str(tmp_path), ICI_INVOICE_FILE_STORAGE="s3"
+    )
+    assert result.returncode != 0
+    assert "ICI_S3_BUCKET must be set when ICI_INVOICE_FILE_STORAGE=s3" in result.stderr
+
+
+def _invoice_file_storage(monkeypatch, **variables):
+    import environ
+
+    from icintegrations.settings import invoice_file_storage
+
+    for name in list(os.environ):
+        if name.startswith(("ICI_S3_", "ICI_INVOICE_FILE_STORAGE")):
+            monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    return invoice_file_storage(environ.Env())
+
+
+def test_invoice_files_are_kept_in_a_local_directory_by_default(monkeypatch):
+    config = _invoice_file_storage(monkeypatch)
+
+    assert config["BACKEND"] == "invoicefiles.services.storage.LocalInvoiceFileStorage"
+    assert settings.STORAGES["invoicefiles"] == config
+
+
+def test_the_s3_storage_is_private_never_overwrites_and_defaults_its_region_and_prefix(
+    monkeypatch,
+):
+    config = _invoice_file_storage(
+        monkeypatch, ICI_INVOICE_FILE_STORAGE="s3", ICI_S3_BUCKET="hub-files"
+    )
+
+    assert config["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = config["OPTIONS"]
+    assert options["bucket_name"] == "hub-files"
+    assert (options["region_name"], options["location"]) == ("us-east-1", "invoice-files/")
+    assert options["endpoint_url"] is None and options["addressing_style"] is None
+    assert options["default_acl"] is None and options["querystring_auth"] is True
+    assert options["file_overwrite"] is False
+    # No keys given: boto3's own chain (environment, ~/.aws, an instance role).
+    assert "access_key" not in options and "secret_key" not in options
+
+
+def test_the_s3_storage_takes_an_endpoint_keys_a_prefix_and_path_addressing(monkeypatch):
+    options = _invoice_file_storage(
+        monkeypatch,
+        ICI_INVOICE_FILE_STORAGE="s3",
+        ICI_S3_BUCKET="hub-files",
+        ICI_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        ICI_S3_REGION="eu-west-3",
+        ICI_S3_ACCESS_KEY_ID="key-id",
+        ICI_S3_SECRET_ACCESS_KEY="not-a-real-secret",
+        ICI_S3_PREFIX="hub/files/",
+        ICI_S3_ADDRESSING_STYLE="path",
+    )["OPTIONS"]
+
+    assert options["endpoint_url"] == "http://127.0.0.1:9000"
+    assert (options["region_name"], options["location"]) == ("eu-west-3", "hub/files/")
+    assert (options["access_key"], options["secret_key"]) == ("key-id", "not-a-real-secret")
+    assert options["addressing_style"] == "path"
+
+
+@pytest.mark.parametrize(
+    "variables, message",
+    [
+        ({"ICI_INVOICE_FILE_STORAGE": "ftp"}, "ICI_INVOICE_FILE_STORAGE must be local or s3"),
+        (
+            {
+                "ICI_INVOICE_FILE_STORAGE": "s3",
+                "ICI_S3_BUCKET": "b1",
+                "ICI_S3_ADDRESSING_STYLE": "x",
+            },
+            "ICI_S3_ADDRESSING_STYLE must be",
+        ),
+    ],
+)
+def test_a_wrong_invoice_file_storage_setting_is_refused(monkeypatch, variables, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        _invoice_file_storage(monkeypatch, **variables)
