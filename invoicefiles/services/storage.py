@@ -37,11 +37,12 @@ class LocalInvoiceFileStorage(FileSystemStorage):
     The directory is read from the settings when used, not when the storage is
     made (the tests point ICI_INVOICE_FILE_DIR at a folder of their own)."""
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self):
-        return self._value_or_setting(self._location, settings.ICI_INVOICE_FILE_DIR)
+        location = self._location  # type: ignore[attr-defined]  # the `location` option
+        return self._value_or_setting(location, settings.ICI_INVOICE_FILE_DIR)
 
-    @property  # type: ignore[override]
+    @property
     def location(self):
         return os.path.abspath(self.base_location)
 
