@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0009_credential_hold'),
+        ("payments", "0009_credential_hold"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='request_id',
-            field=models.CharField(blank=True, help_text='The id of the API request that took the payment (or the reversal): every task of this delivery, retries included, logs under it.', max_length=128, null=True),
+            model_name="delivery",
+            name="request_id",
+            field=models.CharField(
+                blank=True,
+                help_text="The id of the API request that took the payment (or the reversal): every task of this delivery, retries included, logs under it.",
+                max_length=128,
+                null=True,
+            ),
         ),
     ]
