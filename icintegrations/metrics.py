@@ -9,7 +9,14 @@ read from the database are not here: icintegrations.health reads them when
 `/metrics` is scraped.
 """
 
+import os
+
 from prometheus_client import Counter, Histogram
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # A qcluster started before gunicorn (whose start creates it too) would
+    # otherwise fail its first count.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # Seconds: a lookup served from the hub takes milliseconds, one that calls the
 # partner up to the read timeout (10 s by default).

@@ -199,13 +199,13 @@ class DeliveryAdmin(OperatorPagesMixin, ReadOnlyAdmin):
     ]  # fmt: skip
     list_display_links = ["status", "payment_guid"]
     list_filter = ["status", "partner", "kind", "biller"]
-    search_fields = ["=payment__payment_guid", "=invoice_number"]
-    search_help_text = "A payment GUID or an invoice number, exactly."
+    search_fields = ["=payment__payment_guid", "=invoice_number", "=request_id"]
+    search_help_text = "A payment GUID, an invoice number or a request id, exactly."
     list_select_related = ["payment", "biller"]
     fields = [
         "kind", "status", "payment", "reversal", "biller", "partner", "invoice_number",
         "attempts", "reads", "next_attempt_at", "lease_until", "snapshot", "last_error",
-        "created_at", "updated_at", "finished_at",
+        "request_id", "created_at", "updated_at", "finished_at",
     ]  # fmt: skip
     inlines = [DeliveryAttemptInline, OperatorActionInline]
 

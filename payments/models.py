@@ -180,6 +180,13 @@ class Delivery(models.Model):
         help_text="Held for the biller's credentials (the partner answered 401/403): not "
         "due until the hold lifts (CredentialHold). Not counted as an attempt.",
     )
+    request_id = models.CharField(
+        max_length=128,
+        null=True,
+        blank=True,
+        help_text="The id of the API request that took the payment (or the reversal): every "
+        "task of this delivery, retries included, logs under it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -101,6 +101,6 @@ def delivery_resolve(
             receipt_number=receipt_number[:100], user=user,
         )  # fmt: skip
         if posting:
-            delivery_enqueue(delivery.pk)
+            delivery_enqueue(delivery.pk, request_id=delivery.request_id)
     delivery.refresh_from_db()
     return delivery

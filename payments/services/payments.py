@@ -17,7 +17,7 @@ from icintegrations.errors import ApplicationError, ErrorCode
 from partners.selectors import connector_config
 from payments.models import Delivery, DeliveryKind, Payment, PaymentMethod
 from payments.selectors import invoice_open_balance
-from payments.services.delivery import delivery_enqueue
+from payments.services.delivery import delivery_enqueue, delivery_request_id
 
 # The settings naming the payment sources that are card and bank payments.
 _METHOD_SETTINGS = (
@@ -132,8 +132,9 @@ def payment_accept(*, biller: Biller, data: PaymentIn) -> tuple[Payment, bool]:
                 partner=biller.partner,
                 invoice_number=data.invoice_number,
                 next_attempt_at=timezone.now(),
+                request_id=delivery_request_id(),
             )
-            delivery_enqueue(delivery.pk)
+            delivery_enqueue(delivery.pk, request_id=delivery.request_id)
     except IntegrityError:
         # The same GUID committed by a concurrent request between our read and write.
         existing = _existing(data.payment_guid, fingerprint)

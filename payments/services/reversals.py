@@ -27,7 +27,7 @@ from payments.models import (
     ReversalStatus,
 )
 from payments.nacha import ACH_RETURN_WINDOW, RETURN_CODES
-from payments.services.delivery import delivery_enqueue
+from payments.services.delivery import delivery_enqueue, delivery_request_id
 from payments.services.payments import PaymentConflict, PaymentRefused, request_fingerprint
 
 # Every code an ACH return is refused with (422, PaymentRefused; a void has none
@@ -83,8 +83,9 @@ def reversal_record(
                     partner=payment.biller.partner,
                     invoice_number=payment.invoice_number,
                     next_attempt_at=timezone.now(),
+                    request_id=delivery_request_id(),
                 )
-                delivery_enqueue(delivery.pk)
+                delivery_enqueue(delivery.pk, request_id=delivery.request_id)
     except IntegrityError:
         existing = Reversal.objects.filter(payment=payment).first()
         if existing is None:

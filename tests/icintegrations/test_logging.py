@@ -7,9 +7,12 @@ import json
 import logging
 
 import pytest
+from django.utils import timezone
 
 from icintegrations.logformat import JsonFormatter
 from icintegrations.middleware import RequestIdFilter, request_id_bound
+from payments.models import Delivery, DeliveryStatus
+from payments.services.delivery import deliveries_sweep, delivery_request_id
 from payments.tasks import delivery_run_task
 from tests.support.payments import hub_invoice, payment_body
 
@@ -94,6 +97,60 @@ def test_the_delivery_task_of_a_payment_logs_with_the_requests_id(
     assert {line["request_id"] for line in calls} == {"pay-req-42"}
     post = [line for line in calls if line["operation"] == "post"][-1]
     assert (post["bid"], post["partner"], post["outcome"]) == (2249, "CitizenServe", "success")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_enqueued_by_the_sweep_logs_with_the_payments_request_id(
+    api, peoria, citizenserve_sandbox, monkeypatch, lines
+):
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-800002", balance="100.00")
+    enqueued = []
+    monkeypatch.setattr(
+        "django_q.tasks.async_task", lambda func, *args, **kwargs: enqueued.append((args, kwargs))
+    )
+
+    def worker_runs(task):
+        args, kwargs = task
+        kwargs = {k: v for k, v in kwargs.items() if k != "q_options"}
+        return contextvars.Context().run(delivery_run_task, *args, **kwargs)
+
+    # Given a payment taken with X-Request-ID abc, whose first try fails.
+    citizenserve_sandbox.set_faults(error_rate=1.0)  # 503 to the read before the post
+    response = api.post(
+        f"/api/v1/billers/{invoice.biller.bid}/payments",
+        payment_body(invoice, amount="40.00"),
+        format="json",
+        HTTP_X_REQUEST_ID="abc",
+    )
+    assert response.status_code == 202
+    assert response["X-Request-ID"] == "abc"
+    delivery = Delivery.objects.get(payment__payment_guid=response.json()["payment_guid"])
+    assert delivery.request_id == "abc"
+    assert worker_runs(enqueued.pop()).startswith("the read before the post failed")
+
+    # When the partner is back and the sweep (outside any request) enqueues the retry.
+    citizenserve_sandbox.set_faults(error_rate=0.0)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    first_lines = len(lines.parsed())
+    assert contextvars.Context().run(deliveries_sweep) == 1
+    [retry] = enqueued
+    assert retry[1]["request_id"] == "abc"
+    worker_runs(retry)
+
+    # Then the retry's lines, its post included, carry the payment's request id.
+    retry_lines = lines.parsed()[first_lines:]
+    calls = [line for line in retry_lines if line["message"].startswith("Partner call")]
+    assert [line["operation"] for line in calls][-1] == "post"
+    assert calls[-1]["outcome"] == "success"
+    assert {line["request_id"] for line in calls} == {"abc"}
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.POSTED
+
+
+def test_a_delivery_taken_outside_a_request_stores_no_request_id():
+    assert delivery_request_id() is None
+    with request_id_bound("req-7"):
+        assert delivery_request_id() == "req-7"
 
 
 @pytest.mark.django_db

@@ -4,17 +4,10 @@ one streamed with the partner's Content-Length is cut off under gunicorn, so the
 payer's client sees an incomplete transfer. Both are under Partner calls."""
 
 import datetime
-import os
-import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
 from django.utils import timezone
 
 from billers.services.api_clients import api_client_create
@@ -22,9 +15,9 @@ from partners.models import PartnerCall
 from partners.services.sandboxes import biller_point_at_sandbox
 from tests.billers.factories import CustomerFactory, InvoiceFactory
 from tests.support.bill_partner import Bill, BillPartner, pdf_of
+from tests.support.gunicorn import gunicorn_running
 from tests.support.partners import IMT_INTEGRATOR_ID
 
-ROOT = Path(__file__).resolve().parents[2]
 NUMBER = "040620220901"
 URL = f"/api/v1/billers/1367/invoices/{NUMBER}/pdf"
 
@@ -97,74 +90,11 @@ def test_an_answer_that_is_not_a_pdf_is_a_502(api, presets):
 # --- under gunicorn: the payer's connection is dropped ----------------------------
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def gunicorn(tmp_path):
     """The hub under gunicorn (one sync worker) on the test database."""
-    with socket_port() as port:
-        pass
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "icintegrations.settings_test",
-        "DATABASE_URL": _database_url(),
-        "DJANGO_CONN_MAX_AGE": "0",
-    }
-    logfile = tmp_path / "gunicorn.log"
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "-w", "1", "-k", "sync",
-            "-b", f"127.0.0.1:{port}", "--error-logfile", str(logfile),
-            "icintegrations.wsgi:application",
-        ],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(f"{base}/healthz", proc, logfile)
+    with gunicorn_running(tmp_path / "gunicorn.log", workers=1) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-
-
-def socket_port():
-    import socket
-
-    class _Port:
-        def __enter__(self):
-            self.sock = socket.socket()
-            self.sock.bind(("127.0.0.1", 0))
-            return self.sock.getsockname()[1]
-
-        def __exit__(self, *exc):
-            self.sock.close()
-
-    return _Port()
-
-
-def _wait_up(url: str, proc: subprocess.Popen, logfile: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {logfile.read_text(errors='replace')}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not start: {logfile.read_text(errors='replace')}")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -32,6 +32,7 @@ from payments.services.delivery.claim import (
     BUSY_WAIT,
     delivery_claim,
     delivery_enqueue,
+    delivery_request_id,
     delivery_task_enqueue,
     due_q,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "delivery_enqueue",
     "delivery_post",
     "delivery_reconcile",
+    "delivery_request_id",
     "delivery_run",
     "delivery_task_enqueue",
     "delivery_transition",

@@ -42,13 +42,24 @@ logger = logging.getLogger("payments.services.delivery")
 BUSY_WAIT = datetime.timedelta(seconds=2)
 
 
-def delivery_enqueue(delivery_id: int) -> None:
-    """Trigger the delivery's task once the transaction that wrote it commits."""
-    transaction.on_commit(lambda: delivery_task_enqueue(delivery_id))
+def delivery_request_id() -> str | None:
+    """The running request's id, to store on a new delivery (None outside a request)."""
+    request_id = current_request_id()
+    return None if request_id == "-" else request_id
 
 
-def delivery_task_enqueue(delivery_id: int) -> None:
-    """Trigger the delivery's task now (outside any transaction of the caller's)."""
+def delivery_enqueue(delivery_id: int, *, request_id: str | None = None) -> None:
+    """Trigger the delivery's task once the transaction that wrote it commits.
+    `request_id`: the delivery's own (`Delivery.request_id`), for the worker's lines."""
+    transaction.on_commit(lambda: delivery_task_enqueue(delivery_id, request_id=request_id))
+
+
+def delivery_task_enqueue(delivery_id: int, *, request_id: str | None = None) -> None:
+    """Trigger the delivery's task now (outside any transaction of the caller's).
+    `request_id`: the id of the request that took the payment, stored on the
+    delivery; every task of it (first run, retries, the sweep's) logs under it.
+    A delivery without one (written before it was stored) takes the running
+    request's, if any."""
     from django_q.tasks import async_task
 
     # Marked before the task exists, so a fast worker's claim (which clears it)
@@ -64,7 +75,7 @@ def delivery_task_enqueue(delivery_id: int) -> None:
             "payments.tasks.delivery_run_task",
             delivery_id,
             # The worker's log lines of this delivery carry the request's id.
-            request_id=current_request_id(),
+            request_id=request_id or delivery_request_id(),
             q_options={"ack_failure": True, "save": False},
         )
     except Exception:  # the broker is down: the row is safe, the next sweep retries it

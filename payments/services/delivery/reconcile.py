@@ -78,7 +78,7 @@ def delivery_reconcile(lease: Lease) -> RunResult:
             delivery, lease, DeliveryStatus.PENDING, reads=reads, next_at=timezone.now(),
             error=f"Not applied (read-back shows {now_figure}, as before the post): posting again.",
         )  # fmt: skip
-        delivery_task_enqueue(delivery.pk)
+        delivery_task_enqueue(delivery.pk, request_id=delivery.request_id)
         return Result.NOT_APPLIED
     delivery_transition(
         delivery,

@@ -34,7 +34,7 @@ def credential_hold_release(*, biller_id: int, why: str) -> int:
         held = list(
             Delivery.objects.filter(biller_id=biller_id, held=True, status__in=HELD_STATUSES)
             .order_by("created_at", "pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "request_id")
         )
         Delivery.objects.filter(biller_id=biller_id, held=True).update(
             held=False,
@@ -48,8 +48,8 @@ def credential_hold_release(*, biller_id: int, why: str) -> int:
         hold.held = 0
         hold.released_at = now
         hold.save()
-        for pk in held:
-            delivery_enqueue(pk)
+        for pk, request_id in held:
+            delivery_enqueue(pk, request_id=request_id)
     return len(held)
 
 

@@ -27,8 +27,8 @@ def deliveries_sweep(*, limit: int = 1000) -> int:
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=overdue))
         .exclude(partner__in=list(held))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "request_id")[:limit]
     )
-    for pk in due:
-        delivery_task_enqueue(pk)
+    for pk, request_id in due:
+        delivery_task_enqueue(pk, request_id=request_id)
     return len(due)
