@@ -9,8 +9,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from billers import admin_api_clients  # noqa: F401 (API clients: add one, its token once)
-from billers import admin_users  # noqa: F401 (the user page: its portal billers)
+from billers import (
+    admin_api_clients,  # noqa: F401 (API clients: add one, its token once)
+    admin_users,  # noqa: F401 (the user page: its portal billers)
+)
 from billers.admin_documents import BillerDocumentAdminMixin
 from billers.admin_golive import BillerGoLiveAdminMixin
 from billers.admin_templates import BillerTemplateAdminMixin

@@ -17,7 +17,8 @@ from icintegrations.errors import ApplicationError
 
 class ApiClientAddForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="Who calls the API with it, e.g. payer-site or citizenserve-files."
+        max_length=100,
+        help_text="Who calls the API with it, e.g. payer-site or citizenserve-files.",
     )
     billers = forms.ModelMultipleChoiceField(
         queryset=Biller.objects.order_by("bid"),
@@ -70,6 +71,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             "change_url": reverse("admin:billers_apiclient_changelist"),
         }
         if saved is not None:
-            context["client_url"] = reverse("admin:billers_apiclient_change", args=[saved.client.pk])
+            client_url = reverse("admin:billers_apiclient_change", args=[saved.client.pk])
+            context["client_url"] = client_url
         # The admin's views are never cached (Cache-Control: no-store): nor is the token.
         return TemplateResponse(request, "admin/billers/api_client_add.html", context)

@@ -118,9 +118,12 @@ def test_the_admin_adds_an_api_client_and_shows_its_token_once(presets, admin_cl
     assert token.startswith("ici_") and token in response.content.decode()
     client = ApiClient.objects.get()
     assert list(client.billers.values_list("bid", flat=True)) == [2249]
-    assert token not in admin_client.get(
-        reverse("admin:billers_apiclient_change", args=[client.pk])
-    ).content.decode()
+    assert (
+        token
+        not in admin_client.get(
+            reverse("admin:billers_apiclient_change", args=[client.pk])
+        ).content.decode()
+    )
     assert _answers(token, 2249) == "payment_not_found"
     assert _answers(token, 1367) == "biller_not_found"
 
