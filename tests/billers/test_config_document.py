@@ -558,3 +558,31 @@ def test_a_demo_restart_keeps_admin_edits_and_still_points_at_the_sandboxes(cata
     imt = Biller.objects.get(bid=1367)
     assert BillerSetting.objects.get(biller=imt, setting_id=8).value == "http://127.0.0.1:8102"
     assert "nothing changed" in capsys.readouterr().out
+
+
+def test_a_preset_creates_its_biller_inactive_in_test_and_says_so(catalogs, capsys):
+    call_command("load_biller_preset", "peoria")
+
+    peoria = Biller.objects.get(bid=2249)
+    assert (peoria.is_active, peoria.environment) == (False, "test")
+    assert "is_active True in the preset ignored" in capsys.readouterr().out
+
+
+def test_a_forced_preset_keeps_whether_a_biller_is_active(presets):
+    peoria = presets["peoria"]
+    Biller.objects.filter(pk=peoria.pk).update(is_active=False)
+
+    call_command("load_biller_preset", "peoria", "--force")
+
+    peoria.refresh_from_db()
+    assert (peoria.is_active, peoria.environment) == (False, "test")
+
+
+def test_load_biller_preset_activate_is_for_the_demo_and_the_tests_only(catalogs, settings):
+    call_command("load_biller_preset", "imt", "--activate")
+    assert Biller.objects.get(bid=1367).is_active
+
+    settings.ICI_MODE = "production"
+    with pytest.raises(CommandError, match="for the demo only"):
+        call_command("load_biller_preset", "peoria", "--activate")
+    assert not Biller.objects.filter(bid=2249).exists()
