@@ -158,7 +158,7 @@ def prepare_database(sandboxes: dict, credentials: dict) -> list:
     from partners.services.sandboxes import biller_point_at_sandbox
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("load_biller_preset", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("load_biller_preset", "--activate", stdout=io.StringIO(), stderr=io.StringIO())
     billers = []
     for bid in (IMT_BID, PEORIA_BID):
         biller = Biller.objects.get(bid=bid)

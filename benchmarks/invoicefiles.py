@@ -207,7 +207,7 @@ def pg_table_floor(database_url: str) -> dict[str, float]:
 def run_hub(label: str, var_dir: Path, database_url: str | None, file: Path):
     env = env_for(var_dir, database_url)
     manage(env, "migrate", "-v0")
-    manage(env, "load_biller_preset", "imt")
+    manage(env, "load_biller_preset", "imt", "--activate")
     log(f"{label}: importing")
     elapsed, rss, output = measured_import(env, file)
     log(f"{label}: {elapsed:.1f} s, peak RSS {rss:.0f} MB\n    {output}")
@@ -234,7 +234,7 @@ def long_line_run(work: Path, root: Path) -> None:
     """Peak RSS: a baseline file, then a file of one line, then a 300 MB field."""
     env = env_for(work / "sqlite", None)
     manage(env, "migrate", "-v0", root=root)
-    manage(env, "load_biller_preset", "imt", root=root)
+    manage(env, "load_biller_preset", "imt", "--activate", root=root)
     cases = [
         ("baseline: 1,000 rows", lambda p: generate(p, 1000)),
         ("one line of 512 MiB", lambda p: write_long_line(p, 512 << 20, header=False)),

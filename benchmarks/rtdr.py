@@ -204,7 +204,7 @@ def prepare_database(sandbox_url: str, credential: str) -> tuple[str, str]:
     from partners.services.sandboxes import biller_point_at_sandbox
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("load_biller_preset", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("load_biller_preset", "--activate", stdout=io.StringIO(), stderr=io.StringIO())
     tokens = tuple(
         api_client_create(name=name, bids=[IMT_BID, PEORIA_BID], replace=True)[1]
         for name in ("rtdr-benchmark-wrk", "rtdr-benchmark-sequential")

@@ -9,7 +9,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from billers import admin_users  # noqa: F401 (the user page: its portal billers)
+from billers import (
+    admin_api_clients,  # noqa: F401 (API clients: add one, its token once)
+    admin_users,  # noqa: F401 (the user page: its portal billers)
+)
 from billers.admin_documents import BillerDocumentAdminMixin
 from billers.admin_golive import BillerGoLiveAdminMixin
 from billers.admin_templates import BillerTemplateAdminMixin
@@ -23,7 +26,6 @@ from billers.forms import (
 )
 from billers.hooks import biller_notices, settings_saved_notify
 from billers.models import (
-    ApiClient,
     BifCustomization,
     Biller,
     BillerMembership,
@@ -250,22 +252,6 @@ class BillerAdmin(
             result=result,
             missing_invoice=MISSING_INVOICE,
         )
-
-
-@admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
-    """API clients are created with `manage.py create_api_client` (which shows the
-    token once); here billers can be added to a client's scope (its token is
-    kept, as `create_api_client NAME --biller BID` keeps it) or it is deactivated."""
-
-    list_display = ["name", "token_prefix", "is_active", "created_at"]
-    list_filter = ["is_active"]
-    search_fields = ["name", "token_prefix"]
-    filter_horizontal = ["billers"]
-    readonly_fields = ["token_prefix", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(SettingDefinition)

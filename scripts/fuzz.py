@@ -102,7 +102,7 @@ def main() -> int:
         fresh_database()
         empty_redis()
         manage("migrate", "--noinput", "-v", "0")
-        manage("load_biller_preset")
+        manage("load_biller_preset", "--activate")
         sandboxes = {"citizenserve": free_port(), "imt": free_port()}
         for partner, port in sandboxes.items():
             children.append(

@@ -56,7 +56,7 @@ def main():
     signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored
     os.environ["ICI_MODE"] = "demo"
     manage("migrate", "--noinput", "-v", "0")
-    manage("load_biller_preset")
+    manage("load_biller_preset", "--activate")
     children = [
         start("partner_sandbox", "citizenserve", "--port", str(CITIZENSERVE_PORT)),
         start("partner_sandbox", "imt", "--port", str(IMT_PORT)),

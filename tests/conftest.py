@@ -17,10 +17,14 @@ def catalogs(db):
 
 @pytest.fixture
 def presets(catalogs):
-    """Both billers of the source documents, loaded from their presets."""
+    """Both billers of the source documents, loaded from their presets and active
+    (the tests' and the demo's path past the go-live checklist)."""
     from billers.services.presets import biller_preset_load
 
-    return {name: biller_preset_load(name=name, environ={}).biller for name in ("peoria", "imt")}
+    return {
+        name: biller_preset_load(name=name, environ={}, activate=True).biller
+        for name in ("peoria", "imt")
+    }
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ BID, created when there is none) hold the document's configuration, all or
 nothing, each row saved with the user in the audit history. Rows the document
 does not list are removed (it is the whole configuration), except secrets: a
 secret the document does not give a value for is left as it is, never cleared,
-and a new biller's secrets start empty. The export is
+and a new biller's secrets start empty. Nor does a document take a biller live:
+a new biller starts inactive in the test environment, an existing one keeps its
+`is_active` and `environment` (the go-live checklist changes them); what a
+document says of them otherwise is a note of the differences. The export is
 billers.selectors.biller_document_export; the form is in document_schema.
 """
 
@@ -19,6 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from billers.choices import Environment
 from billers.hooks import settings_saved_notify
 from billers.models import (
     BifCustomization,
@@ -118,6 +122,9 @@ class BillerDocumentDiff:
         return out
 
 
+GO_LIVE_FIELDS = ("environment", "is_active")  # the go-live checklist's, never a document's
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return "none"
@@ -172,12 +179,40 @@ def _duplicate(problems: list[str], seen: set, path: str, key: Any, what: str) -
     return False
 
 
+def _go_live_fields_kept(diff: BillerDocumentDiff, biller: Biller, wanted: dict) -> None:
+    """A document never takes a biller live: that is the go-live checklist's
+    (onboarding.go_live). A new biller starts inactive in the test environment
+    whatever the document says; an existing one keeps its own. Either is a note."""
+    said = {name: wanted.pop(name) for name in GO_LIVE_FIELDS if name in wanted}
+    if diff.creates:
+        wanted.update(environment=Environment.TEST.value, is_active=False)
+        ignored = [
+            f"{name} {_shown(value)}" for name, value in said.items() if value != wanted[name]
+        ]
+        if ignored:
+            diff.notes.append(
+                f"biller: {', '.join(ignored)} ignored: a new biller starts inactive, in the "
+                "test environment; its go-live checklist activates it and promotes it."
+            )
+        return
+    ignored = [
+        f"{name} {_shown(value)}" for name, value in said.items() if value != getattr(biller, name)
+    ]
+    if ignored:
+        diff.notes.append(
+            f"biller: {', '.join(ignored)} ignored: an import does not change whether a biller "
+            "is active nor its environment; use its go-live checklist (Activate, Promote to "
+            "production)."
+        )
+
+
 def _plan_biller(problems: list[str], diff: BillerDocumentDiff, values: Mapping, lock: bool):
     queryset = Biller.objects.select_for_update() if lock else Biller.objects
     biller = queryset.filter(bid=values["bid"]).first()
     diff.creates = biller is None
     biller = biller or Biller()
     wanted = {name: values[name] for name in BILLER_FIELDS if name in values}
+    _go_live_fields_kept(diff, biller, wanted)
     step = _row_step(problems, "biller", biller, wanted, f"biller {values['bid']}")
     diff.biller = biller
     return [] if step is None else [step]

@@ -61,14 +61,16 @@ def biller_preset_install(
     force: bool = False,
     path: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    activate: bool = False,
 ) -> PresetInstallResult:
     """Create the preset's biller, or (for one that exists) tell how it differs and
-    change nothing unless `force`."""
+    change nothing unless `force`. `activate`: see biller_preset_load (demo, tests)."""
     environ = os.environ if environ is None else environ
     data = preset_read(name=name, path=path)
     if force or not Biller.objects.filter(bid=data["biller"]["bid"]).exists():
         return PresetInstallResult(
-            name=name, loaded=biller_preset_load(name=name, path=path, environ=environ)
+            name=name,
+            loaded=biller_preset_load(name=name, path=path, environ=environ, activate=activate),
         )
     return PresetInstallResult(
         name=name, diff=biller_preset_diff(name=name, data=data, environ=environ)

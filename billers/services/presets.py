@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from rest_framework import serializers
@@ -38,6 +39,7 @@ from billers.models import (
 from billers.services.mapping_requirements import document_required_mapping_problems
 from billers.services.settings import setting_definition_get, setting_value_apply
 from billers.validators import validate_time_zone
+from icintegrations.demo import DEMO_MODES
 from icintegrations.errors import ApplicationError
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
@@ -160,6 +162,7 @@ class PresetLoadResult:
     updated: int = 0
     unchanged: int = 0
     secrets_missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _flatten(errors, prefix="") -> list[str]:
@@ -305,14 +308,30 @@ def _load_setting(
         result.unchanged += 1
 
 
-def _load(name: str, data: dict, environ: Mapping[str, str]) -> PresetLoadResult:
+def _biller_values(result: PresetLoadResult, biller_in: dict, activate: bool) -> dict:
+    """The preset's biller fields but the go-live ones: a new biller starts inactive
+    in the test environment and an existing one keeps its own, unless `activate`
+    (the demo and the tests): then it is made active."""
+    values = {k: v for k, v in biller_in.items() if k not in ("bid", "is_active", "environment")}
+    exists = Biller.objects.filter(bid=biller_in["bid"]).exists()
+    if not exists:
+        values.update(environment=Environment.TEST.value, is_active=False)
+    if activate:
+        values["is_active"] = True
+    elif biller_in.get("is_active") or biller_in.get("environment") != Environment.TEST:
+        result.notes.append(
+            f"environment {biller_in.get('environment')!r}, is_active "
+            f"{biller_in.get('is_active')} in the preset ignored: a preset does not take a "
+            "biller live (its go-live checklist does; --activate is for the demo and tests)."
+        )
+    return values
+
+
+def _load(name: str, data: dict, environ: Mapping[str, str], activate: bool) -> PresetLoadResult:
     biller_in = data["biller"]
     result = PresetLoadResult(name=name, biller=None)
     biller = _upsert(
-        result,
-        Biller,
-        {"bid": biller_in["bid"]},
-        {key: value for key, value in biller_in.items() if key != "bid"},
+        result, Biller, {"bid": biller_in["bid"]}, _biller_values(result, biller_in, activate)
     )
     result.biller = biller
 
@@ -357,10 +376,23 @@ def _load(name: str, data: dict, environ: Mapping[str, str]) -> PresetLoadResult
 
 
 def biller_preset_load(
-    *, name: str, path: Path | None = None, environ: Mapping[str, str] | None = None
+    *,
+    name: str,
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    activate: bool = False,
 ) -> PresetLoadResult:
-    """Load one preset, all or nothing."""
+    """Load one preset, all or nothing. Its biller is never taken live by it: a new
+    one starts inactive in test, an existing one keeps `is_active` and `environment`.
+    `activate` makes it active bypassing the go-live checklist: the demo and the
+    tests only (ICI_MODE demo or test), refused otherwise."""
+    if activate and settings.ICI_MODE not in DEMO_MODES:
+        raise ApplicationError(
+            f"Preset {name}: activating a biller from a preset is for the demo and the tests "
+            f"only (ICI_MODE={settings.ICI_MODE}); activate it from its go-live checklist.",
+            code="demo_only",
+        )
     data = preset_read(name=name, path=path)
     environ = os.environ if environ is None else environ
     with transaction.atomic():
-        return _load(name, data, environ)
+        return _load(name, data, environ, activate)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import Counter
+from collections import Counter, deque
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -31,6 +31,9 @@ class PartnerRecords(Protocol):
     ) -> dict[str, Any]: ...
 
 
+QUERIES_KEPT = 200  # the last requests' query strings, for the tests to read
+
+
 class Ledger:
     def __init__(self, records: PartnerRecords, *, demo_data: bool = False) -> None:
         self._records = records
@@ -38,6 +41,7 @@ class Ledger:
         self._invoices: dict[str, dict[str, Any]] = {}
         self._payments: list[dict[str, Any]] = []
         self._requests: Counter[str] = Counter()
+        self._queries: deque[dict[str, Any]] = deque(maxlen=QUERIES_KEPT)
         self._next_receipt = records.FIRST_RECEIPT
         self.reset(demo_data=demo_data)
 
@@ -63,6 +67,13 @@ class Ledger:
         with self._lock:
             return dict(self._requests)
 
+    @property
+    def queries(self) -> list[dict[str, Any]]:
+        """The query string of each of the last requests (up to QUERIES_KEPT), oldest
+        first: `{"operation": "lookup", "query": {"installationID": "24", ...}}`."""
+        with self._lock:
+            return copy.deepcopy(list(self._queries))
+
     def add_invoice(self, record: dict[str, Any]) -> None:
         """Add or replace one invoice, keyed by the partner's invoice number field."""
         number = record.get(self._records.INVOICE_KEY) if isinstance(record, dict) else None
@@ -85,9 +96,10 @@ class Ledger:
             record = self._invoices.get(invoice_number)
             return copy.deepcopy(record) if record is not None else None
 
-    def count_request(self, operation: str) -> None:
+    def count_request(self, operation: str, query: dict[str, str] | None = None) -> None:
         with self._lock:
             self._requests[operation] += 1
+            self._queries.append({"operation": operation, "query": dict(query or {})})
 
     def apply_payment(
         self, *, key: str, invoice_number: str, amount: Decimal, body: Any
@@ -137,6 +149,7 @@ class Ledger:
             self._invoices = {}
             self._payments = []
             self._requests = Counter()
+            self._queries.clear()
             self._next_receipt = self._records.FIRST_RECEIPT
             if demo_data:
                 for record in self._records.demo_invoices():

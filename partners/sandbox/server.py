@@ -268,7 +268,7 @@ class SandboxServer:
         return self._with_faults(operation, handler, call)
 
     def _with_faults(self, operation: str, handler: Callable[[Call], Reply], call: Call) -> Reply:
-        self.ledger.count_request(operation)
+        self.ledger.count_request(operation, call.query)
         faults = self.faults
         if faults.auth_fail:
             return self._wire.forbidden(call)

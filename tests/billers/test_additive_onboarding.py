@@ -104,6 +104,46 @@ def test_the_api_client_admin_adds_a_biller_and_keeps_the_token(presets, admin_c
     assert _answers(token, 1367) == "payment_not_found"
 
 
+def test_the_admin_adds_an_api_client_and_shows_its_token_once(presets, admin_client):
+    url = reverse("admin:billers_apiclient_add")
+    assert presets["peoria"].pk in [
+        b.pk for b in admin_client.get(url + "?biller=2249").context["form"].initial["billers"]
+    ]
+
+    response = admin_client.post(url, {"name": "payer-site", "billers": [presets["peoria"].pk]})
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    token = response.context["saved"].token
+    assert token.startswith("ici_") and token in response.content.decode()
+    client = ApiClient.objects.get()
+    assert list(client.billers.values_list("bid", flat=True)) == [2249]
+    assert (
+        token
+        not in admin_client.get(
+            reverse("admin:billers_apiclient_change", args=[client.pk])
+        ).content.decode()
+    )
+    assert _answers(token, 2249) == "payment_not_found"
+    assert _answers(token, 1367) == "biller_not_found"
+
+
+def test_the_admin_refuses_an_api_client_name_that_exists_and_keeps_its_token(
+    presets, admin_client
+):
+    token = _run("create_api_client", "payer-site", "--biller", "2249")[-1]
+
+    response = admin_client.post(
+        reverse("admin:billers_apiclient_add"),
+        {"name": "payer-site", "billers": [presets["imt"].pk]},
+    )
+
+    assert response.status_code == 200
+    assert "exists: add billers on its page" in response.content.decode()
+    assert _answers(token, 2249) == "payment_not_found"
+    assert list(ApiClient.objects.get().billers.values_list("bid", flat=True)) == [2249]
+
+
 # --- portal users ----------------------------------------------------------------
 
 

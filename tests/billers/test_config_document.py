@@ -44,7 +44,7 @@ def _snapshot():
 def _as_new_biller(document, bid=3001, guid=NEW_GUID, name="City of Surprise AZ"):
     """A copy of an exported document for another biller, as a third city would start."""
     document = copy.deepcopy(document)
-    document["biller"].update(bid=bid, biller_guid=guid, name=name)
+    document["biller"].update(bid=bid, biller_guid=guid, name=name, is_active=False)
     return document
 
 
@@ -95,6 +95,41 @@ def test_exporting_an_imported_document_gives_the_same_document(presets):
     assert biller_document_export(biller=Biller.objects.get(bid=3001)) == document
     # Imported again, it changes nothing.
     assert biller_document_apply(document=document).is_empty
+
+
+def test_a_new_biller_imported_starts_inactive_in_test_whatever_the_document_says(presets):
+    document = _as_new_biller(biller_document_export(biller=presets["peoria"]))
+    document["biller"].update(is_active=True, environment="prod")
+
+    dry_run = biller_document_diff(document=document)
+    diff = biller_document_apply(document=document)
+
+    for said in (dry_run, diff):
+        assert any(
+            "environment 'prod', is_active True ignored: a new biller starts inactive, in the "
+            "test environment" in line
+            for line in said.lines()
+        ), said.lines()
+    biller = Biller.objects.get(bid=3001)
+    assert (biller.is_active, biller.environment) == (False, "test")
+
+
+def test_an_import_never_changes_whether_a_biller_is_active_nor_its_environment(presets):
+    peoria = presets["peoria"]
+    assert (peoria.is_active, peoria.environment) == (True, "test")
+    document = biller_document_export(biller=peoria)
+    document["biller"].update(is_active=False, environment="prod", name="Peoria (renamed)")
+
+    diff = biller_document_apply(document=document)
+
+    peoria.refresh_from_db()
+    assert (peoria.is_active, peoria.environment) == (True, "test")
+    assert peoria.name == "Peoria (renamed)"  # the rest of the document applies
+    assert (
+        "biller: environment 'prod', is_active False ignored: an import does not change "
+        "whether a biller is active nor its environment; use its go-live checklist "
+        "(Activate, Promote to production)."
+    ) in diff.notes
 
 
 def test_the_dry_run_lists_the_differences_and_changes_nothing(presets):
@@ -523,3 +558,31 @@ def test_a_demo_restart_keeps_admin_edits_and_still_points_at_the_sandboxes(cata
     imt = Biller.objects.get(bid=1367)
     assert BillerSetting.objects.get(biller=imt, setting_id=8).value == "http://127.0.0.1:8102"
     assert "nothing changed" in capsys.readouterr().out
+
+
+def test_a_preset_creates_its_biller_inactive_in_test_and_says_so(catalogs, capsys):
+    call_command("load_biller_preset", "peoria")
+
+    peoria = Biller.objects.get(bid=2249)
+    assert (peoria.is_active, peoria.environment) == (False, "test")
+    assert "is_active True in the preset ignored" in capsys.readouterr().out
+
+
+def test_a_forced_preset_keeps_whether_a_biller_is_active(presets):
+    peoria = presets["peoria"]
+    Biller.objects.filter(pk=peoria.pk).update(is_active=False)
+
+    call_command("load_biller_preset", "peoria", "--force")
+
+    peoria.refresh_from_db()
+    assert (peoria.is_active, peoria.environment) == (False, "test")
+
+
+def test_load_biller_preset_activate_is_for_the_demo_and_the_tests_only(catalogs, settings):
+    call_command("load_biller_preset", "imt", "--activate")
+    assert Biller.objects.get(bid=1367).is_active
+
+    settings.ICI_MODE = "production"
+    with pytest.raises(CommandError, match="for the demo only"):
+        call_command("load_biller_preset", "peoria", "--activate")
+    assert not Biller.objects.filter(bid=2249).exists()

@@ -5,7 +5,10 @@ it can), or the browser named by ICI_CHROMIUM.
 
 Without a Chromium these tests skip, except under CI=true, where they fail.
 Screenshots go to test-artifacts/screenshots/ (ICI_TEST_ARTIFACTS overrides the
-folder): `shot(page, "name")`.
+folder): `shot(page, "name")`. The README's screenshots, docs/screenshots/*.png,
+are rewritten only when ICI_UPDATE_SCREENSHOTS=1: `docs_shot(page, "name")`
+writes to test-artifacts/docs-screenshots/ otherwise, so that a test run does
+not change committed files.
 """
 
 import os
@@ -33,6 +36,7 @@ ARTIFACTS = Path(
     os.environ.get("ICI_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts"
 )
 VIEWPORT = {"width": 1280, "height": 860}
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _missing(reason: str):
@@ -90,6 +94,28 @@ def shot():
     def take(page, name: str) -> Path:
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def docs_screenshots_folder() -> Path:
+    """docs/screenshots/ when ICI_UPDATE_SCREENSHOTS=1, else a test artifacts folder."""
+    if os.environ.get("ICI_UPDATE_SCREENSHOTS", "") == "1":
+        return DOCS_SCREENSHOTS
+    return ARTIFACTS / "docs-screenshots"
+
+
+@pytest.fixture
+def docs_shot():
+    """docs_shot(page, name, **options): a screenshot for the README (see the module's
+    docstring for where it goes); options are Playwright's (full_page, mask, ...)."""
+    folder = docs_screenshots_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, **options) -> Path:
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), **options)
         return path
 
     return take

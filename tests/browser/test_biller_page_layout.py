@@ -1,12 +1,9 @@
 """The biller's page fits a 1,366 px screen (issue 13, item 7): before, Peoria's
 page was 2,707 px wide and the mapping's rule columns were off-screen."""
 
-from pathlib import Path
-
 from playwright.sync_api import expect
 
 SCREEN = {"width": 1366, "height": 900}
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _open_biller_page(page, django_user_model, biller):
@@ -26,7 +23,7 @@ def _right_edge(locator) -> float:
 
 
 def test_the_biller_page_fits_a_1366_px_screen_with_the_sidebar_open(
-    page, shot, presets, django_user_model
+    page, shot, docs_shot, presets, django_user_model
 ):
     _open_biller_page(page, django_user_model, presets["peoria"])
 
@@ -48,10 +45,9 @@ def test_the_biller_page_fits_a_1366_px_screen_with_the_sidebar_open(
     secret = page.locator("[name=settings-0-new_secret]")
     assert _right_edge(secret) <= SCREEN["width"]
 
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_SCREENSHOTS / "biller-page-1366.png"))
+    docs_shot(page, "biller-page-1366")  # docs/screenshots/ when ICI_UPDATE_SCREENSHOTS=1
     page.locator("#field_mappings-heading").evaluate("heading => heading.scrollIntoView()")
-    page.screenshot(path=str(DOCS_SCREENSHOTS / "biller-page-mapping-1366.png"))
+    docs_shot(page, "biller-page-mapping-1366")
     shot(page, "admin-biller-page")
 
 

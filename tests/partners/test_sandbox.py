@@ -120,6 +120,21 @@ def test_citizenserve_lookup_without_param_or_with_another_action_is_400(citizen
     assert other_action.status_code == 400
 
 
+def test_the_ledger_keeps_the_query_of_each_request_until_a_reset(citizenserve):
+    requests.get(
+        citizenserve.url + LOOKUP.format("PBL19-010007").replace("=24", "=3001"), timeout=TIMEOUT
+    )
+    post_cs_payment(citizenserve, cs_payment())
+
+    lookup, payment = citizenserve.ledger.queries
+    assert lookup["operation"] == "lookup"
+    assert lookup["query"]["installationID"] == "3001"
+    assert lookup["query"]["Param_1"] == "PBL19-010007"
+    assert payment == {"operation": "payment", "query": {}}
+    citizenserve.reset()
+    assert citizenserve.ledger.queries == []
+
+
 def test_citizenserve_unknown_path_is_404(citizenserve):
     response = requests.get(citizenserve.url + "/citizenws/service/other", timeout=TIMEOUT)
 

@@ -70,7 +70,7 @@ def imt_second(presets, imt_sandbox, tmp_path):
     )
     path = tmp_path / "imt2.json"
     path.write_text(json.dumps(data))
-    biller = biller_preset_load(name="imt2", path=path, environ={}).biller
+    biller = biller_preset_load(name="imt2", path=path, environ={}, activate=True).biller
     biller_point_at_sandbox(
         biller=biller, sandbox_url=imt_sandbox.url, credential=IMT_INTEGRATOR_ID
     )

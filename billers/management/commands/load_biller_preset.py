@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billers.services.preset_install import biller_preset_install
 from billers.services.presets import preset_names
+from icintegrations.demo import demo_only
 from icintegrations.errors import ApplicationError
 
 
@@ -22,10 +23,20 @@ class Command(BaseCommand):
             help="write the preset's values over an existing biller's (admin edits are lost)",
         )
 
-    def handle(self, *args, names, force, **options):
+        parser.add_argument(
+            "--activate",
+            action="store_true",
+            help="make the biller it creates (or forces) active, bypassing the go-live "
+            "checklist: demo and tests only (ICI_MODE demo or test)",
+        )
+
+    def handle(self, *args, names, force, activate, **options):
+        if activate:
+            demo_only("load_biller_preset --activate", what="activate billers bypassing their "
+                      "go-live checklist")  # fmt: skip
         for name in names or preset_names():
             try:
-                result = biller_preset_install(name=name, force=force)
+                result = biller_preset_install(name=name, force=force, activate=activate)
             except ApplicationError as e:
                 raise CommandError(str(e)) from None
             if result.diff is not None:
@@ -47,6 +58,8 @@ class Command(BaseCommand):
                 f"{name}: biller {loaded.biller}: {loaded.created} created, "
                 f"{loaded.updated} updated, {loaded.unchanged} unchanged"
             )
+            for note in loaded.notes:
+                self.stdout.write(f"{name}: {note}")
             if loaded.secrets_missing:
                 self.stdout.write(
                     f"{name}: secrets not set (environment variable unset): "
