@@ -8,9 +8,12 @@ starts, an API client for them; then two gunicorn web processes and two
 with the values of README's "Deploying" (fresh keys), as if each were a machine
 behind the TLS proxy (every request carries `X-Forwarded-Proto: https`).
 
-Invoice files are the only state the processes share besides PostgreSQL and Redis:
-ICI_MULTI_STORAGE=shared-dir (the default) gives every process the same
-ICI_INVOICE_FILE_DIR, as a volume every machine mounts would.
+Invoice files are the only state the processes share besides PostgreSQL and Redis.
+ICI_MULTI_STORAGE=shared-dir (the default until icintegrations/testing/s3.py
+exists) gives every process the same ICI_INVOICE_FILE_DIR, as a volume every
+machine mounts would; ICI_MULTI_STORAGE=s3 (the default once it exists) starts a
+moto S3 server, creates the bucket, gives every process the ICI_S3_* settings and
+keeps each process's ICI_INVOICE_FILE_DIR private, so nothing is shared on disk.
 
 Then, as a payer site and a partner would: uploads an IMT invoice file of 100
 invoices through web 1 and waits for it through web 2, whose BIF it downloads;
