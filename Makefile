@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test fuzz install browser lint typecheck
+.PHONY: demo test fuzz multimachine install browser lint typecheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test: install browser
 # 127.0.0.1 (ICI_FUZZ_DATABASE_URL, ICI_FUZZ_REDIS_URL); .ci/run runs it.
 fuzz: install
 	$(BIN)/python scripts/fuzz.py
+
+# The hub as if on four machines (scripts/multimachine.py starts and stops it all):
+# 2 gunicorn and 2 qcluster, each with its own ICI_VAR_DIR, ICI_MODE=production,
+# on PostgreSQL and Redis (ICI_MULTI_DATABASE_URL, ICI_MULTI_REDIS_URL); an invoice
+# file through one web and its BIF through the other; 200 payments through both
+# while one qcluster is SIGKILLed: each posted exactly once. About 90 s; .ci/run runs it.
+multimachine: install
+	$(BIN)/python scripts/multimachine.py
 
 # Debian's Chromium (packages chromium and chromium-driver) for the browser tests
 # in tests/browser, installed when it is missing and this machine can (root, or
