@@ -244,7 +244,6 @@ ICI_INVOICE_FILE_KEEP_DAYS = env.int("ICI_INVOICE_FILE_KEEP_DAYS", default=90)
 # seconds for Redis. The probes answer over plain HTTP even with SSL redirects on.
 ICI_METRICS_TOKEN = env.str("ICI_METRICS_TOKEN", default="")
 ICI_READYZ_TIMEOUT = env.float("ICI_READYZ_TIMEOUT", default=2.0)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Seconds the web processes keep API clients, billers and their settings in
 # memory between reads (icintegrations.memo); 0 reads them on every request.
@@ -362,9 +361,10 @@ if _proxy_ssl_header:
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-# Redirect plain HTTP to HTTPS, except the probes a load balancer sends over HTTP.
+# Redirect plain HTTP to HTTPS, except the probes a load balancer sends over HTTP
+# and the scrape of /metrics (README "Health and metrics").
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # How many proxies in front of the hub append to X-Forwarded-For: the client address
 # that throttles and lockouts count by is that many entries from the right
 # (icintegrations.client_address). 0: the header is ignored, REMOTE_ADDR is used.

@@ -258,6 +258,7 @@ def storage_env(stack: ExitStack, root: Path) -> dict[str, str]:
             f"multimachine: ICI_MULTI_STORAGE must be s3 or shared-dir, not {STORAGE!r}"
         )
     import boto3
+
     from icintegrations.testing.s3 import moto_server
 
     endpoint = stack.enter_context(moto_server())

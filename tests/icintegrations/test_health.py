@@ -103,10 +103,13 @@ def test_readyz_pings_the_redis_broker_when_there_is_one(settings):
     assert response.json()["extra"] == {"failed": ["broker"]}
 
 
-def test_the_probes_answer_over_plain_http_when_ssl_redirects_are_on(settings):
+@pytest.mark.django_db
+def test_the_probes_answer_over_plain_http_when_ssl_redirects_are_on(settings, token):
     settings.SECURE_SSL_REDIRECT = True
 
     assert Client().get("/healthz").status_code == 200
+    assert Client().get("/readyz").status_code == 200
+    assert Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
     assert Client().get("/portal/").status_code == 301
 
 
