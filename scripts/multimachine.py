@@ -290,7 +290,9 @@ def set_up(run: Run, release: dict[str, str]) -> tuple[str, dict[str, str], dict
     database("create")
     redis.Redis.from_url(REDIS_URL).flushdb()
     run.run(release, "migrate", "--noinput", "-v", "0")
-    run.run(release, "load_biller_preset")
+    # --activate is demo-only (it bypasses the go-live checklist): run in test mode
+    # on the same database, as an operator would take the billers live in the admin.
+    run.run({**release, "ICI_MODE": "test"}, "load_biller_preset", "--activate")
     token = run.run(
         release, "create_api_client", "multimachine", "--biller", CITIZENSERVE, "--biller", IMT
     ).strip().splitlines()[-1]  # fmt: skip
