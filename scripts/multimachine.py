@@ -9,11 +9,11 @@ with the values of README's "Deploying" (fresh keys), as if each were a machine
 behind the TLS proxy (every request carries `X-Forwarded-Proto: https`).
 
 Invoice files are the only state the processes share besides PostgreSQL and Redis.
-ICI_MULTI_STORAGE=shared-dir (the default until icintegrations/testing/s3.py
-exists) gives every process the same ICI_INVOICE_FILE_DIR, as a volume every
-machine mounts would; ICI_MULTI_STORAGE=s3 (the default once it exists) starts a
-moto S3 server, creates the bucket, gives every process the ICI_S3_* settings and
-keeps each process's ICI_INVOICE_FILE_DIR private, so nothing is shared on disk.
+ICI_MULTI_STORAGE=s3 (the default) starts a moto S3 server, creates the bucket,
+gives every process the ICI_S3_* settings and keeps each process's
+ICI_INVOICE_FILE_DIR private, so nothing is shared on disk;
+ICI_MULTI_STORAGE=shared-dir gives every process the same ICI_INVOICE_FILE_DIR,
+as a volume every machine mounts would.
 
 Then, as a payer site and a partner would: uploads an IMT invoice file of 100
 invoices through web 1 and waits for it through web 2, whose BIF it downloads;
@@ -53,11 +53,9 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("ICI_MULTI_REDIS_URL", "redis://127.0.0.1:6379/5")
 # Where invoice files live: `s3` (a moto S3 store every machine reaches; each
-# machine's ICI_INVOICE_FILE_DIR private) once icintegrations/testing/s3.py exists,
-# else `shared-dir` (one ICI_INVOICE_FILE_DIR for all, as a mounted volume).
-STORAGE = os.environ.get("ICI_MULTI_STORAGE") or (
-    "s3" if (ROOT / "icintegrations" / "testing" / "s3.py").exists() else "shared-dir"
-)
+# machine's ICI_INVOICE_FILE_DIR private), or `shared-dir` (one
+# ICI_INVOICE_FILE_DIR for all, as a mounted volume).
+STORAGE = os.environ.get("ICI_MULTI_STORAGE") or "s3"
 SETTLE_SECONDS = float(os.environ.get("ICI_MULTI_SETTLE_SECONDS", "180"))
 PER_BILLER = 100  # invoices, and payments, per biller: 200 in all
 CITIZENSERVE, IMT = "2249", "1367"  # the presets' billers
