@@ -2,6 +2,10 @@
 every scrape adds up the counts of every worker, whichever worker answers it,
 and the figures read from the database are not multiplied by the workers."""
 
+import socket
+import time
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +19,31 @@ from tests.support.gunicorn import gunicorn_running
 TOKEN = "metrics-token-for-the-gunicorn-test"
 LOOKUPS = 6
 SCRAPES = 8
+
+
+def hold_a_worker(base: str) -> socket.socket:
+    """Keep the next free sync worker busy: it reads a request whose headers have
+    not ended, so the other worker answers every connection meanwhile."""
+    url = urlsplit(base)
+    held = socket.create_connection((url.hostname, url.port), timeout=10)
+    held.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.3)  # accepted by that worker before the next connection comes
+    return held
+
+
+def release(held: socket.socket) -> None:
+    with held:
+        held.sendall(b"\r\n")
+        assert held.recv(64).startswith(b"HTTP/1.1 200")
+
+
+def lookup(base: str, api_token: str, n: int) -> None:
+    response = requests.get(
+        f"{base}/api/v1/billers/1367/invoices/NOSUCH{n}",
+        headers={"Authorization": f"Bearer {api_token}"},
+        timeout=10,
+    )
+    assert response.status_code == 404, response.text
 
 
 def scrape(base: str) -> dict[tuple[str, tuple], float]:
@@ -45,14 +74,16 @@ def test_every_scrape_adds_up_the_counts_of_every_gunicorn_worker(tmp_path, imt)
         args=("-c", "python:icintegrations.gunicorn_conf"),
     ) as base:  # fmt: skip
         assert not (metrics_dir / "counter_999999999.db").exists()  # wiped at start
-        # When N lookups are answered (by either worker; new connections each).
-        for n in range(LOOKUPS):
-            response = requests.get(
-                f"{base}/api/v1/billers/1367/invoices/NOSUCH{n}",
-                headers={"Authorization": f"Bearer {api_token}"},
-                timeout=10,
-            )
-            assert response.status_code == 404, response.text
+        # When N lookups are answered, half by each worker: the first half while
+        # worker A is held, the second while worker B is.
+        held_a = hold_a_worker(base)
+        for n in range(LOOKUPS // 2):
+            lookup(base, api_token, n)  # by B
+        held_b = hold_a_worker(base)  # B, the only free one
+        release(held_a)
+        for n in range(LOOKUPS // 2, LOOKUPS):
+            lookup(base, api_token, n)  # by A
+        release(held_b)
         # Then every scrape, whichever worker answers it, counts all N.
         for _ in range(SCRAPES):
             samples = scrape(base)
@@ -62,8 +93,8 @@ def test_every_scrape_adds_up_the_counts_of_every_gunicorn_worker(tmp_path, imt)
             assert samples[timings] == LOOKUPS
             # ... and the database's figures once, not once per worker.
             assert samples[("ici_deliveries", (("status", "pending"),))] == 3
-    pids = {path.stem.rpartition("_")[2] for path in metrics_dir.glob("*.db")}
-    assert len(pids) >= 2, "both workers answered (and wrote their counts)"
+    pids = {path.stem.rpartition("_")[2] for path in metrics_dir.glob("counter_*.db")}
+    assert len(pids) == 2, "both workers answered lookups (and wrote their counts)"
 
 
 def test_the_start_keeps_the_files_of_running_processes(tmp_path):
