@@ -19,8 +19,9 @@ Then, as a payer site and a partner would: uploads an IMT invoice file of 100
 invoices through web 1 and waits for it through web 2, whose BIF it downloads;
 looks up 100 CitizenServe and the 100 IMT invoices and pays each of them, 200
 payments alternately through both webs; SIGKILLs the second qcluster's process
-group (the machine is lost) while its deliveries are in flight, and waits for the
-other cluster and the sweep to finish every delivery. It checks that every
+group (the machine is lost) while it has partner calls under way (more calls
+have just started than one machine has workers), and waits for the other
+cluster and the sweep to finish every delivery. It checks that every
 payment is posted exactly once in the sandboxes' ledgers (and answers `posted`
 through the web that did not take it), that both webs answer /readyz 200, and
 that both webs' /metrics give the database's figures. Exits non-zero on any
@@ -397,7 +398,8 @@ def pay_and_lose_a_machine(
 ) -> tuple[dict[str, tuple[int, str]], int]:
     """Pays every invoice, alternately through the two webs (one payer thread
     each); half-way, worker2's machine is lost while it has calls in flight.
-    Returns payment GUID -> (the web that took it, BID), and how many were in flight."""
+    Returns payment GUID -> (the web that took it, BID), and how many calls
+    were under way."""
 
     def pay(i: int) -> str:
         bid, number = plan[i]
@@ -428,15 +430,35 @@ def pay_and_lose_a_machine(
             for i, future in futures.items():
                 guids[future.result()] = (i % 2, plan[i][0])
             if in_flight < 0 and len(guids) >= len(plan) // 2:
-                wait_until = time.monotonic() + 10
-                while (in_flight := counts("payments_delivery").get("in_flight", 0)) < 2:
-                    if time.monotonic() > wait_until:
-                        break
-                    time.sleep(0.05)
+                in_flight = wait_for_calls_on_both_machines()
                 run.kill("worker2")
-                run.mark(f"SIGKILL to worker2's process group, {in_flight} deliveries in flight")
+                run.mark(f"SIGKILL to worker2's process group, {in_flight} calls under way")
     run.mark(f"{len(guids)} payments accepted (202), {len(plan) // 2} through each web")
     return guids, in_flight
+
+
+def wait_for_calls_on_both_machines(timeout: float = 10) -> int:
+    """Waits until more partner calls have started in the last half sandbox
+    latency than one machine has workers: at least one of them is worker2's,
+    and it is still under way when the SIGKILL lands. A call is an attempt
+    written without an outcome (the pump writes it before the call). Returns
+    how many such calls there were (fewer than needed after `timeout`: the
+    check on cut calls then says so)."""
+    import psycopg
+
+    needed = int(PUMP_ENV["ICI_Q_WORKERS"]) + 1
+    url = urlunsplit(urlsplit(DATABASE_URL)._replace(scheme="postgresql"))
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as connection:
+        while True:
+            row = connection.execute(
+                "SELECT count(*) FROM payments_deliveryattempt WHERE outcome = '' AND "
+                f"started_at > now() - interval '{PAYMENT_LATENCY_MS // 2} milliseconds'"
+            ).fetchone()
+            fresh = row[0] if row else 0
+            if fresh >= needed or time.monotonic() > deadline:
+                return fresh
+            time.sleep(0.005)
 
 
 def settle(run: Run) -> None:
@@ -564,7 +586,7 @@ def main() -> int:
                 "  machines: web1, web2 (gunicorn, ICI_MODE=production), worker1, worker2 "
                 f"(qcluster), 2 partner sandboxes; invoice files on {STORAGE}\n"
                 f"  {len(guids)} payments posted exactly once; worker2 lost with {in_flight} "
-                f"deliveries in flight, {cut} calls cut and reconciled\n"
+                f"calls under way, {cut} calls cut and reconciled\n"
                 + "".join(f"  {at:6.1f} s  {what}\n" for what, at in run.timings)
             )
         shutil.rmtree(root, ignore_errors=True)
