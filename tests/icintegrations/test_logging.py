@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from icintegrations.logformat import JsonFormatter
 from icintegrations.middleware import RequestIdFilter, request_id_bound
-from payments.models import Delivery, DeliveryStatus
+from partners.connectors.citizenserve import CitizenServeConnector
+from payments.models import Delivery, DeliveryKind, DeliveryStatus, PaymentStatus
 from payments.services.delivery import deliveries_sweep, delivery_request_id
 from payments.tasks import delivery_run_task
-from tests.support.payments import hub_invoice, payment_body
+from tests.support.payments import hub_invoice, pay, payment_body, payment_of, pump
 
 
 class _Lines:
@@ -145,6 +146,37 @@ def test_a_retry_enqueued_by_the_sweep_logs_with_the_payments_request_id(
     assert {line["request_id"] for line in calls} == {"abc"}
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.POSTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reversal_the_partner_can_take_is_delivered_under_the_voids_request_id(
+    api, peoria, citizenserve_sandbox, monkeypatch
+):
+    # Neither document's partner takes reversals yet: a connector that would.
+    monkeypatch.setattr(CitizenServeConnector, "supports_reversal", True)
+    invoice = hub_invoice(peoria, citizenserve_sandbox, "PBL26-800003", balance="100.00")
+    payment = payment_of(pay(api, invoice, payment_source="Web Eck", amount="40.00"))
+    pump()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.POSTED
+    enqueued = []
+    monkeypatch.setattr(
+        "django_q.tasks.async_task", lambda func, *args, **kwargs: enqueued.append((args, kwargs))
+    )
+
+    response = api.post(
+        f"/api/v1/billers/2249/payments/{payment.payment_guid}/void",
+        {"reason": "Payer asked"},
+        format="json",
+        HTTP_X_REQUEST_ID="void-req-9",
+    )
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "pending"
+    delivery = Delivery.objects.get(kind=DeliveryKind.REVERSAL, payment=payment)
+    assert delivery.request_id == "void-req-9"
+    [(_, kwargs)] = enqueued
+    assert kwargs["request_id"] == "void-req-9"
 
 
 def test_a_delivery_taken_outside_a_request_stores_no_request_id():
