@@ -129,11 +129,14 @@ def database(action: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def psycopg_url() -> str:
+    return urlunsplit(urlsplit(DATABASE_URL)._replace(scheme="postgresql"))
+
+
 def query(sql: str) -> list[tuple]:
     import psycopg
 
-    url = urlunsplit(urlsplit(DATABASE_URL)._replace(scheme="postgresql"))
-    with psycopg.connect(url) as connection:
+    with psycopg.connect(psycopg_url()) as connection:
         return connection.execute(sql).fetchall()
 
 
@@ -423,18 +426,18 @@ def pay_and_lose_a_machine(
         return guid
 
     guids: dict[str, tuple[int, str]] = {}
-    in_flight = -1
+    under_way = -1
     with ThreadPoolExecutor(max_workers=2) as payers:
         for pair in range(0, len(plan), 2):
             futures = {i: payers.submit(pay, i) for i in (pair, pair + 1)}
             for i, future in futures.items():
                 guids[future.result()] = (i % 2, plan[i][0])
-            if in_flight < 0 and len(guids) >= len(plan) // 2:
-                in_flight = wait_for_calls_on_both_machines()
+            if under_way < 0 and len(guids) >= len(plan) // 2:
+                under_way = wait_for_calls_on_both_machines()
                 run.kill("worker2")
-                run.mark(f"SIGKILL to worker2's process group, {in_flight} calls under way")
+                run.mark(f"SIGKILL to worker2's process group, {under_way} calls under way")
     run.mark(f"{len(guids)} payments accepted (202), {len(plan) // 2} through each web")
-    return guids, in_flight
+    return guids, under_way
 
 
 def wait_for_calls_on_both_machines(timeout: float = 10) -> int:
@@ -447,9 +450,8 @@ def wait_for_calls_on_both_machines(timeout: float = 10) -> int:
     import psycopg
 
     needed = int(PUMP_ENV["ICI_Q_WORKERS"]) + 1
-    url = urlunsplit(urlsplit(DATABASE_URL)._replace(scheme="postgresql"))
     deadline = time.monotonic() + timeout
-    with psycopg.connect(url, autocommit=True) as connection:
+    with psycopg.connect(psycopg_url(), autocommit=True) as connection:
         while True:
             row = connection.execute(
                 "SELECT count(*) FROM payments_deliveryattempt WHERE outcome = '' AND "
@@ -567,7 +569,7 @@ def main() -> int:
             found = look_up(run, webs, plan)
             for url in urls.values():
                 requests_post(f"{url}/_sandbox/faults", {"latency_ms": PAYMENT_LATENCY_MS})
-            guids, in_flight = pay_and_lose_a_machine(run, webs, plan, found)
+            guids, under_way = pay_and_lose_a_machine(run, webs, plan, found)
             settle(run)
             cut = check_exactly_once(run, webs, guids, urls)
             check_probes_and_metrics(run, webs, common["ICI_METRICS_TOKEN"])
@@ -585,7 +587,7 @@ def main() -> int:
                 "\nmultimachine: summary\n"
                 "  machines: web1, web2 (gunicorn, ICI_MODE=production), worker1, worker2 "
                 f"(qcluster), 2 partner sandboxes; invoice files on {STORAGE}\n"
-                f"  {len(guids)} payments posted exactly once; worker2 lost with {in_flight} "
+                f"  {len(guids)} payments posted exactly once; worker2 lost with {under_way} "
                 f"calls under way, {cut} calls cut and reconciled\n"
                 + "".join(f"  {at:6.1f} s  {what}\n" for what, at in run.timings)
             )
